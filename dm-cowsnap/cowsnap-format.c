@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-cowsnap on-disk format: pure encode, decode and checksum.
+ *
+ * No I/O and no allocation here, so the same file builds into the module,
+ * the KUnit tests and the userspace tool.
+ */
+#ifdef __KERNEL__
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/errno.h>
+#include <linux/crc32c.h>
+#include <asm/byteorder.h>
+#endif
+
+#include "cowsnap-format.h"
+
+#define CSUM_OFFSET	sizeof(__le32)
+
+u32 cowsnap_block_csum(const void *block, u32 seed)
+{
+	return crc32c(seed, (const u8 *)block + CSUM_OFFSET,
+		      COWSNAP_BLOCK_SIZE - CSUM_OFFSET);
+}
+
+static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
+{
+	struct cowsnap_disk_header *h = block;
+
+	h->block_type = cpu_to_le32(type);
+	h->magic = cpu_to_le64(COWSNAP_MAGIC);
+	h->blocknr = cpu_to_le64(blocknr);
+	h->generation = cpu_to_le64(generation);
+}
+
+static void header_seal(void *block, u32 seed)
+{
+	struct cowsnap_disk_header *h = block;
+
+	h->csum = cpu_to_le32(cowsnap_block_csum(block, seed));
+}
+
+static bool block_is_zero(const void *block)
+{
+	const u8 *p = block;
+	size_t i;
+
+	for (i = 0; i < COWSNAP_BLOCK_SIZE; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Checks shared by every block type: magic, type, checksum, location.
+ * Magic and type come first so that a foreign block is reported as
+ * foreign rather than as corrupt.
+ */
+static int header_check(const void *block, u32 type, u32 seed, u64 blocknr,
+			char *err)
+{
+	const struct cowsnap_disk_header *h = block;
+	u32 csum;
+
+	if (le64_to_cpu(h->magic) != COWSNAP_MAGIC) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "bad magic: expected %#llx, found %#llx",
+			 (unsigned long long)COWSNAP_MAGIC,
+			 (unsigned long long)le64_to_cpu(h->magic));
+		return -EINVAL;
+	}
+	if (le32_to_cpu(h->block_type) != type) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "bad block type: expected %u, found %u",
+			 type, le32_to_cpu(h->block_type));
+		return -EINVAL;
+	}
+	csum = cowsnap_block_csum(block, seed);
+	if (le32_to_cpu(h->csum) != csum) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "checksum mismatch: expected %#x, found %#x",
+			 csum, le32_to_cpu(h->csum));
+		return -EILSEQ;
+	}
+	if (le64_to_cpu(h->blocknr) != blocknr) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "misplaced block: expected location %llu, found %llu",
+			 (unsigned long long)blocknr,
+			 (unsigned long long)le64_to_cpu(h->blocknr));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void cowsnap_sb_encode(void *block, const struct cowsnap_sb *sb)
+{
+	struct cowsnap_disk_sb *d = block;
+
+	memset(block, 0, COWSNAP_BLOCK_SIZE);
+	header_encode(block, COWSNAP_BT_SUPER, COWSNAP_SB_BLOCKNR,
+		      sb->generation);
+	d->version = cpu_to_le32(sb->version);
+	d->compat_flags = cpu_to_le32(sb->compat_flags);
+	d->compat_ro_flags = cpu_to_le32(sb->compat_ro_flags);
+	d->incompat_flags = cpu_to_le32(sb->incompat_flags);
+	memcpy(d->uuid, sb->uuid, sizeof(d->uuid));
+	d->mode = cpu_to_le32(sb->mode);
+	d->state = cpu_to_le32(sb->state);
+	d->invalid_reason = cpu_to_le32(sb->invalid_reason);
+	d->chunk_sectors = cpu_to_le32(sb->chunk_sectors);
+	d->origin_sectors = cpu_to_le64(sb->origin_sectors);
+	d->store_sectors = cpu_to_le64(sb->store_sectors);
+	d->snapshot_id = cpu_to_le32(sb->snapshot_id);
+	d->nr_snapshots = cpu_to_le32(sb->nr_snapshots);
+	d->nr_exceptions = cpu_to_le64(sb->nr_exceptions);
+	d->metadata_blocks = cpu_to_le64(sb->metadata_blocks);
+	header_seal(block, COWSNAP_SB_CSUM_SEED);
+}
+
+static void sb_fields_decode(const struct cowsnap_disk_sb *d,
+			     struct cowsnap_sb *sb)
+{
+	sb->generation = le64_to_cpu(d->hdr.generation);
+	sb->version = le32_to_cpu(d->version);
+	sb->compat_flags = le32_to_cpu(d->compat_flags);
+	sb->compat_ro_flags = le32_to_cpu(d->compat_ro_flags);
+	sb->incompat_flags = le32_to_cpu(d->incompat_flags);
+	memcpy(sb->uuid, d->uuid, sizeof(sb->uuid));
+	sb->mode = le32_to_cpu(d->mode);
+	sb->state = le32_to_cpu(d->state);
+	sb->invalid_reason = le32_to_cpu(d->invalid_reason);
+	sb->chunk_sectors = le32_to_cpu(d->chunk_sectors);
+	sb->origin_sectors = le64_to_cpu(d->origin_sectors);
+	sb->store_sectors = le64_to_cpu(d->store_sectors);
+	sb->snapshot_id = le32_to_cpu(d->snapshot_id);
+	sb->nr_snapshots = le32_to_cpu(d->nr_snapshots);
+	sb->nr_exceptions = le64_to_cpu(d->nr_exceptions);
+	sb->metadata_blocks = le64_to_cpu(d->metadata_blocks);
+}
+
+static int sb_version_check(const struct cowsnap_sb *sb, char *err)
+{
+	u32 unknown = sb->incompat_flags & ~COWSNAP_FEATURE_INCOMPAT_SUPP;
+
+	if (sb->version < COWSNAP_FORMAT_VERSION_MIN ||
+	    sb->version > COWSNAP_FORMAT_VERSION_MAX) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "unsupported format version: expected %u..%u, found %u",
+			 COWSNAP_FORMAT_VERSION_MIN, COWSNAP_FORMAT_VERSION_MAX,
+			 sb->version);
+		return -EOPNOTSUPP;
+	}
+	if (unknown) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "unsupported incompat features: %#x", unknown);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static bool chunk_sectors_valid(u32 chunk_sectors)
+{
+	return chunk_sectors >= 8 && chunk_sectors <= 2048 &&
+	       !(chunk_sectors & (chunk_sectors - 1));
+}
+
+static int sb_range_check(const struct cowsnap_sb *sb, char *err)
+{
+	const char *what = NULL;
+	u64 found = 0;
+
+	if (sb->mode != COWSNAP_DISK_MODE_COW &&
+	    sb->mode != COWSNAP_DISK_MODE_ROW) {
+		what = "mode";
+		found = sb->mode;
+	} else if (sb->state != COWSNAP_DISK_STATE_VALID &&
+		   sb->state != COWSNAP_DISK_STATE_INVALID) {
+		what = "state";
+		found = sb->state;
+	} else if (sb->invalid_reason > COWSNAP_REASON_METADATA_CORRUPT) {
+		what = "invalid reason";
+		found = sb->invalid_reason;
+	} else if (!chunk_sectors_valid(sb->chunk_sectors)) {
+		what = "chunk size";
+		found = sb->chunk_sectors;
+	} else if (!sb->origin_sectors) {
+		what = "origin size";
+	} else if (sb->snapshot_id != 1 || sb->nr_snapshots != 1) {
+		what = "snapshot id";
+		found = sb->snapshot_id;
+	}
+	if (!what)
+		return 0;
+	snprintf(err, COWSNAP_ERRLEN, "superblock %s out of range: %llu",
+		 what, (unsigned long long)found);
+	return -EBADMSG;
+}
+
+int cowsnap_sb_decode(const void *block, struct cowsnap_sb *sb, char *err)
+{
+	int r;
+
+	if (block_is_zero(block)) {
+		snprintf(err, COWSNAP_ERRLEN, "blank store: superblock is all zero");
+		return -ENODATA;
+	}
+	r = header_check(block, COWSNAP_BT_SUPER, COWSNAP_SB_CSUM_SEED,
+			 COWSNAP_SB_BLOCKNR, err);
+	if (r)
+		return r;
+	sb_fields_decode(block, sb);
+	r = sb_version_check(sb, err);
+	if (r)
+		return r;
+	return sb_range_check(sb, err);
+}
+
+static const char *mode_name(u32 mode)
+{
+	switch (mode) {
+	case COWSNAP_DISK_MODE_COW:
+		return "cow";
+	case COWSNAP_DISK_MODE_ROW:
+		return "row";
+	}
+	return "unknown";
+}
+
+int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
+			      u32 chunk_sectors, u64 origin_sectors,
+			      char *err)
+{
+	if (sb->mode != mode) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "store mode mismatch: table says %s, store holds %s",
+			 mode_name(mode), mode_name(sb->mode));
+		return -EINVAL;
+	}
+	if (sb->chunk_sectors != chunk_sectors) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "store chunk size mismatch: table says %u sectors, store holds %u",
+			 chunk_sectors, sb->chunk_sectors);
+		return -EINVAL;
+	}
+	if (sb->origin_sectors != origin_sectors) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "store origin size mismatch: origin has %llu sectors, store was made for %llu",
+			 (unsigned long long)origin_sectors,
+			 (unsigned long long)sb->origin_sectors);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation,
+		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
+		       u32 nr)
+{
+	struct cowsnap_disk_eb *d = block;
+
+	memset(block, 0, COWSNAP_BLOCK_SIZE);
+	header_encode(block, COWSNAP_BT_EXCEPTIONS, blocknr, generation);
+	d->snapshot_id = cpu_to_le32(snapshot_id);
+	d->nr_entries = cpu_to_le32(nr);
+	memcpy(d->entries, e, nr * sizeof(*e));
+	header_seal(block, COWSNAP_EB_CSUM_SEED);
+}
+
+int cowsnap_eb_decode(const void *block, u64 blocknr, char *err)
+{
+	const struct cowsnap_disk_eb *d = block;
+	u32 nr;
+	int r;
+
+	r = header_check(block, COWSNAP_BT_EXCEPTIONS, COWSNAP_EB_CSUM_SEED,
+			 blocknr, err);
+	if (r)
+		return r;
+	nr = le32_to_cpu(d->nr_entries);
+	if (nr > COWSNAP_EB_MAX_ENTRIES) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "exception block %llu: %u entries, at most %zu fit",
+			 (unsigned long long)blocknr, nr,
+			 (size_t)COWSNAP_EB_MAX_ENTRIES);
+		return -EBADMSG;
+	}
+	return nr;
+}

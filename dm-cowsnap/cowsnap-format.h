@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-cowsnap on-disk format, version 1.
+ *
+ * Declared once, here, and shared by the module and the userspace tool.
+ * Everything on disk is little-endian and lives in 4 KiB metadata blocks
+ * that start with struct cowsnap_disk_header: a crc32c (seeded per block
+ * type, so a block of one type never validates as another), the block
+ * type, a magic, the block's own location and a generation number.
+ * Documentation/dm-cowsnap-format.rst describes every field and the
+ * versioning rules.
+ *
+ * The functions declared below are pure: no I/O, no locks, no
+ * allocation.  They may be called from any context.
+ */
+#ifndef COWSNAP_FORMAT_H
+#define COWSNAP_FORMAT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/build_bug.h>
+#include <linux/bits.h>
+#else
+#include "kshim.h"
+#endif
+
+#define COWSNAP_BLOCK_SIZE		4096
+#define COWSNAP_BLOCK_SHIFT		12
+#define COWSNAP_BLOCK_SECTORS		8
+
+/* "cowsnap\0" read as a little-endian 64-bit number */
+#define COWSNAP_MAGIC			0x0070616e73776f63ULL
+
+/* Format versions this code reads and writes. */
+#define COWSNAP_FORMAT_VERSION_MIN	1
+#define COWSNAP_FORMAT_VERSION_MAX	1
+#define COWSNAP_FORMAT_VERSION		1
+
+/* Location of the superblock, in metadata blocks. */
+#define COWSNAP_SB_BLOCKNR		0
+
+enum cowsnap_block_type {
+	COWSNAP_BT_SUPER = 1,
+	COWSNAP_BT_EXCEPTIONS = 2,
+};
+
+/* crc32c seeds, one per block type. */
+#define COWSNAP_SB_CSUM_SEED		0x2b1a9c4dU
+#define COWSNAP_EB_CSUM_SEED		0x71c3e5f2U
+
+/*
+ * Feature flags.  An unknown compat flag is ignored, an unknown compat_ro
+ * flag makes the store read-only, an unknown incompat flag makes it
+ * unusable.  None is defined in version 1; bit 0 of incompat is reserved
+ * for several snapshots of one origin sharing one store.
+ */
+#define COWSNAP_FEATURE_COMPAT_SUPP		0U
+#define COWSNAP_FEATURE_COMPAT_RO_SUPP		0U
+#define COWSNAP_FEATURE_INCOMPAT_SUPP		0U
+#define COWSNAP_FEATURE_INCOMPAT_MULTI_SNAP	BIT(0)
+
+enum cowsnap_disk_mode {
+	COWSNAP_DISK_MODE_COW = 1,
+	COWSNAP_DISK_MODE_ROW = 2,
+};
+
+enum cowsnap_disk_state {
+	COWSNAP_DISK_STATE_VALID = 1,
+	COWSNAP_DISK_STATE_INVALID = 2,
+};
+
+enum cowsnap_invalid_reason {
+	COWSNAP_REASON_NONE = 0,
+	COWSNAP_REASON_STORE_FULL = 1,
+	COWSNAP_REASON_STORE_IO_ERROR = 2,
+	COWSNAP_REASON_METADATA_CORRUPT = 3,
+};
+
+/* Common header of every metadata block (32 bytes). */
+struct cowsnap_disk_header {
+	__le32 csum;		/* crc32c of bytes 4..4095, per-type seed */
+	__le32 block_type;	/* enum cowsnap_block_type */
+	__le64 magic;		/* COWSNAP_MAGIC */
+	__le64 blocknr;		/* this block's own location */
+	__le64 generation;	/* commit generation that wrote it */
+} __packed;
+
+/* The superblock, block 0 of the store (the rest of the block is zero). */
+struct cowsnap_disk_sb {
+	struct cowsnap_disk_header hdr;
+	__le32 version;			/* format version */
+	__le32 compat_flags;
+	__le32 compat_ro_flags;
+	__le32 incompat_flags;
+	__u8 uuid[16];			/* identity of this store */
+	__le32 mode;			/* enum cowsnap_disk_mode */
+	__le32 state;			/* enum cowsnap_disk_state */
+	__le32 invalid_reason;		/* enum cowsnap_invalid_reason */
+	__le32 chunk_sectors;		/* power of two, 8..2048 */
+	__le64 origin_sectors;		/* size of the origin it was made for */
+	__le64 store_sectors;		/* store size last committed */
+	__le32 snapshot_id;		/* 1 until multi-snapshot stores */
+	__le32 nr_snapshots;		/* 1 until multi-snapshot stores */
+	__le64 nr_exceptions;		/* exceptions committed */
+	__le64 metadata_blocks;		/* metadata blocks in use */
+	__u8 reserved[392];		/* zero */
+} __packed;
+
+/* One exception: a chunk of the origin and where the store keeps it. */
+struct cowsnap_disk_exception {
+	__le64 origin_chunk;
+	__le64 store_chunk;
+} __packed;
+
+/* An exception block: a header and up to COWSNAP_EB_MAX_ENTRIES entries. */
+struct cowsnap_disk_eb {
+	struct cowsnap_disk_header hdr;
+	__le32 snapshot_id;
+	__le32 nr_entries;
+	__le64 reserved;
+	struct cowsnap_disk_exception entries[];
+} __packed;
+
+#define COWSNAP_EB_MAX_ENTRIES \
+	((COWSNAP_BLOCK_SIZE - sizeof(struct cowsnap_disk_eb)) / \
+	 sizeof(struct cowsnap_disk_exception))
+
+static_assert(sizeof(struct cowsnap_disk_header) == 32);
+static_assert(sizeof(struct cowsnap_disk_sb) == 512);
+static_assert(sizeof(struct cowsnap_disk_exception) == 16);
+static_assert(sizeof(struct cowsnap_disk_eb) == 48);
+
+/* The superblock in CPU byte order. */
+struct cowsnap_sb {
+	u64 generation;
+	u32 version;
+	u32 compat_flags;
+	u32 compat_ro_flags;
+	u32 incompat_flags;
+	u8 uuid[16];
+	u32 mode;
+	u32 state;
+	u32 invalid_reason;
+	u32 chunk_sectors;
+	u64 origin_sectors;
+	u64 store_sectors;
+	u32 snapshot_id;
+	u32 nr_snapshots;
+	u64 nr_exceptions;
+	u64 metadata_blocks;
+};
+
+/* Longest message the validators write, with its NUL. */
+#define COWSNAP_ERRLEN	128
+
+/*
+ * cowsnap_block_csum() - checksum of a metadata block for its type's seed.
+ */
+u32 cowsnap_block_csum(const void *block, u32 seed);
+
+/*
+ * cowsnap_sb_encode() - fill @block (COWSNAP_BLOCK_SIZE bytes) with @sb,
+ * zero padding and a checksum.
+ */
+void cowsnap_sb_encode(void *block, const struct cowsnap_sb *sb);
+
+/*
+ * cowsnap_sb_decode() - validate and decode a superblock read from block
+ * COWSNAP_SB_BLOCKNR.
+ *
+ * Returns 0 and fills @sb, or a negative error with a message in @err
+ * (COWSNAP_ERRLEN bytes) saying what was expected and what was found:
+ *   -ENODATA	the block is all zero (a blank store)
+ *   -EINVAL	not a cowsnap store (foreign magic or block type)
+ *   -EILSEQ	checksum mismatch
+ *   -EBADMSG	a field is out of range, or the block is not where it says
+ *   -EOPNOTSUPP	format version or incompat feature not supported
+ */
+int cowsnap_sb_decode(const void *block, struct cowsnap_sb *sb, char *err);
+
+/*
+ * cowsnap_sb_check_geometry() - compare a decoded superblock with a
+ * table's mode, chunk size and origin size.  Returns 0 or -EINVAL with
+ * a message in @err.
+ */
+int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
+			      u32 chunk_sectors, u64 origin_sectors,
+			      char *err);
+
+/*
+ * cowsnap_eb_encode() - fill @block with an exception block holding
+ * @nr entries (at most COWSNAP_EB_MAX_ENTRIES) from @e.
+ */
+void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation,
+		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
+		       u32 nr);
+
+/*
+ * cowsnap_eb_decode() - validate the exception block read from @blocknr.
+ * Returns the number of entries, or a negative error as for
+ * cowsnap_sb_decode() with a message in @err.  The entries stay in
+ * @block, little-endian.
+ */
+int cowsnap_eb_decode(const void *block, u64 blocknr, char *err);
+
+#endif /* COWSNAP_FORMAT_H */

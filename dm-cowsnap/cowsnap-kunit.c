@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suites for dm-cowsnap's pure logic: table parsing and printing,
+ * chunk arithmetic, and the on-disk format.
+ *
+ * Built as dm-cowsnap-kunit.ko against a kernel with KUnit (the debug
+ * kernel) and loaded in the test VM.  The code under test is compiled
+ * in from its own source files, so the module under test need not
+ * export anything.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/slab.h>
+
+#include "cowsnap-args.c"
+#include "cowsnap-format.c"
+
+/* ---- dm_cowsnap_args ---- */
+
+#define MAX_WORDS 16
+
+struct args_case {
+	const char *line;
+	const char *error;	/* NULL: must parse */
+};
+
+/* Split @line (modified in place) into @argv; returns argc. */
+static unsigned int split(char *line, char **argv)
+{
+	unsigned int argc = 0;
+	char *word;
+
+	while ((word = strsep(&line, " ")) && argc < MAX_WORDS)
+		if (*word)
+			argv[argc++] = word;
+	return argc;
+}
+
+static int parse_line(struct kunit *test, const char *line,
+		      struct cowsnap_params *p, char **error)
+{
+	char *copy = kunit_kstrdup(test, line, GFP_KERNEL);
+	char **argv = kunit_kcalloc(test, MAX_WORDS, sizeof(*argv), GFP_KERNEL);
+	struct dm_arg_set as;
+
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_ASSERT_NOT_NULL(test, argv);
+	as.argc = split(copy, argv);
+	as.argv = argv;
+	*error = NULL;
+	return cowsnap_parse_params(&as, p, error);
+}
+
+static const struct args_case bad_lines[] = {
+	{ "", "Not enough arguments" },
+	{ "/dev/a /dev/b cow 8", "Not enough arguments" },
+	{ "/dev/a /dev/b cow! 8 live", "Invalid mode" },
+	{ "/dev/a /dev/b COWW 8 live", "Invalid mode" },
+	{ "/dev/a /dev/b cow 4 live", "Invalid chunk size: expected" },
+	{ "/dev/a /dev/b cow 4096 live", "Invalid chunk size: expected" },
+	{ "/dev/a /dev/b cow 24 live", "Invalid chunk size: expected" },
+	{ "/dev/a /dev/b cow 0 live", "Invalid chunk size: expected" },
+	{ "/dev/a /dev/b cow 8k live", "Invalid chunk size: not" },
+	{ "/dev/a /dev/b cow -8 live", "Invalid chunk size: not" },
+	{ "/dev/a /dev/b row 8 both", "Invalid view" },
+	{ "/dev/a /dev/b row 8 snap x", "Invalid number of feature" },
+	{ "/dev/a /dev/b row 8 snap 5 a b c d e", "Invalid number of feature" },
+	{ "/dev/a /dev/b row 8 snap 2 transient", "Invalid number of feature" },
+	{ "/dev/a /dev/b row 8 snap 1 bogus", "Unknown feature" },
+	{ "/dev/a /dev/b row 8 snap 2 transient transient", "Feature argument given twice" },
+	{ "/dev/a /dev/b row 8 snap 1 low_water", "Feature low_water needs" },
+	{ "/dev/a /dev/b row 8 snap 2 low_water 0", "Invalid low_water" },
+	{ "/dev/a /dev/b row 8 snap 2 low_water ten", "Invalid low_water" },
+	{ "/dev/a /dev/b row 8 snap 2 transient reformat", "Features transient and reformat" },
+	{ "/dev/a /dev/b row 8 snap 1 transient extra", "Too many arguments" },
+	{ "/dev/a /dev/b row 8 snap 0 extra", "Too many arguments" },
+};
+
+static void args_bad_lines(struct kunit *test)
+{
+	struct cowsnap_params p;
+	char *error;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_lines); i++) {
+		int r = parse_line(test, bad_lines[i].line, &p, &error);
+
+		KUNIT_EXPECT_EQ_MSG(test, r, -EINVAL, "line '%s'",
+				    bad_lines[i].line);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, error, "line '%s'",
+					  bad_lines[i].line);
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      !strncmp(error, bad_lines[i].error,
+					       strlen(bad_lines[i].error)),
+				      "line '%s': error '%s', expected '%s'",
+				      bad_lines[i].line, error,
+				      bad_lines[i].error);
+	}
+}
+
+static void args_minimal(struct kunit *test)
+{
+	struct cowsnap_params p;
+	char *error;
+
+	KUNIT_ASSERT_EQ(test, parse_line(test, "/dev/o /dev/s row 2048 snap",
+					 &p, &error), 0);
+	KUNIT_EXPECT_STREQ(test, p.origin_path, "/dev/o");
+	KUNIT_EXPECT_STREQ(test, p.store_path, "/dev/s");
+	KUNIT_EXPECT_EQ(test, p.mode, COWSNAP_MODE_ROW);
+	KUNIT_EXPECT_EQ(test, p.view, COWSNAP_VIEW_SNAP);
+	KUNIT_EXPECT_EQ(test, p.chunk_sectors, 2048U);
+	KUNIT_EXPECT_EQ(test, p.chunk_shift, 11U);
+	KUNIT_EXPECT_EQ(test, p.features, 0U);
+}
+
+static void args_features(struct kunit *test)
+{
+	struct cowsnap_params p;
+	char *error;
+	const char *line = "/dev/o /dev/s cow 8 live 3 low_water 100 TRANSIENT";
+
+	KUNIT_ASSERT_EQ(test, parse_line(test, line, &p, &error), 0);
+	KUNIT_EXPECT_EQ(test, p.features,
+			COWSNAP_F_LOW_WATER | COWSNAP_F_TRANSIENT);
+	KUNIT_EXPECT_EQ(test, p.low_water_chunks, 100ULL);
+	KUNIT_ASSERT_EQ(test, parse_line(test, "/dev/o /dev/s cow 8 live 0",
+					 &p, &error), 0);
+	KUNIT_EXPECT_EQ(test, p.features, 0U);
+}
+
+static const char * const round_trip_lines[] = {
+	"1:2 3:4 cow 8 live",
+	"1:2 3:4 row 2048 snap",
+	"1:2 3:4 cow 128 snap 1 transient",
+	"1:2 3:4 row 16 live 1 reformat",
+	"1:2 3:4 cow 64 live 2 low_water 1000",
+	"1:2 3:4 cow 64 live 3 reformat low_water 18446744073709551615",
+};
+
+static void args_round_trip(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct cowsnap_params p;
+	char *error;
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < ARRAY_SIZE(round_trip_lines); i++) {
+		KUNIT_ASSERT_EQ(test, parse_line(test, round_trip_lines[i],
+						 &p, &error), 0);
+		cowsnap_emit_table(&p, "1:2", "3:4", buf, 256);
+		KUNIT_EXPECT_STREQ(test, buf, round_trip_lines[i]);
+	}
+}
+
+static void args_emit_truncates(struct kunit *test)
+{
+	struct cowsnap_params p;
+	char buf[12];
+	char *error;
+
+	KUNIT_ASSERT_EQ(test, parse_line(test, "1:2 3:4 cow 8 live 1 transient",
+					 &p, &error), 0);
+	KUNIT_EXPECT_EQ(test, cowsnap_emit_table(&p, "1:2", "3:4", buf,
+						 sizeof(buf)), 11);
+	KUNIT_EXPECT_STREQ(test, buf, "1:2 3:4 cow");
+}
+
+static struct kunit_case args_cases[] = {
+	KUNIT_CASE(args_bad_lines),
+	KUNIT_CASE(args_minimal),
+	KUNIT_CASE(args_features),
+	KUNIT_CASE(args_round_trip),
+	KUNIT_CASE(args_emit_truncates),
+	{}
+};
+
+static struct kunit_suite args_suite = {
+	.name = "dm_cowsnap_args",
+	.test_cases = args_cases,
+};
+
+/* ---- dm_cowsnap_chunk ---- */
+
+static void chunk_conversions(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_to_chunk(0, 3), 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_to_chunk(7, 3), 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_to_chunk(8, 3), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_to_chunk(4095, 11), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunk_to_sector(5, 3), (sector_t)40);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunk_to_sector(1ULL << 40, 11),
+			(sector_t)1 << 51);
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_in_chunk(13, 3), (sector_t)5);
+	KUNIT_EXPECT_EQ(test, cowsnap_sector_in_chunk(2048, 11), (sector_t)0);
+}
+
+static void chunk_counts(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, cowsnap_nr_chunks(0, 3), 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_nr_chunks(1, 3), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_nr_chunks(8, 3), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_nr_chunks(9, 3), 2ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_nr_chunks(2048 * 3 + 1, 11), 4ULL);
+}
+
+static void chunk_every_shift(struct kunit *test)
+{
+	u32 shift;
+
+	for (shift = 3; shift <= 11; shift++) {
+		sector_t s = ((sector_t)977 << shift) + 3;
+
+		KUNIT_EXPECT_EQ(test, cowsnap_sector_to_chunk(s, shift), 977ULL);
+		KUNIT_EXPECT_EQ(test, cowsnap_chunk_to_sector(977, shift) +
+				cowsnap_sector_in_chunk(s, shift), s);
+	}
+}
+
+static struct kunit_case chunk_cases[] = {
+	KUNIT_CASE(chunk_conversions),
+	KUNIT_CASE(chunk_counts),
+	KUNIT_CASE(chunk_every_shift),
+	{}
+};
+
+static struct kunit_suite chunk_suite = {
+	.name = "dm_cowsnap_chunk",
+	.test_cases = chunk_cases,
+};
+
+/* ---- dm_cowsnap_format ---- */
+
+static void sample_sb(struct cowsnap_sb *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->generation = 7;
+	sb->version = COWSNAP_FORMAT_VERSION;
+	memcpy(sb->uuid, "0123456789abcdef", 16);
+	sb->mode = COWSNAP_DISK_MODE_ROW;
+	sb->state = COWSNAP_DISK_STATE_VALID;
+	sb->chunk_sectors = 64;
+	sb->origin_sectors = 1 << 20;
+	sb->store_sectors = 1 << 19;
+	sb->snapshot_id = 1;
+	sb->nr_snapshots = 1;
+	sb->nr_exceptions = 12345;
+	sb->metadata_blocks = 49;
+}
+
+static void *block_alloc(struct kunit *test)
+{
+	void *b = kunit_kzalloc(test, COWSNAP_BLOCK_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	return b;
+}
+
+static void format_sb_round_trip(struct kunit *test)
+{
+	void *b = block_alloc(test);
+	struct cowsnap_sb in, out;
+	char err[COWSNAP_ERRLEN];
+	int r;
+
+	sample_sb(&in);
+	cowsnap_sb_encode(b, &in);
+	KUNIT_ASSERT_EQ(test, cowsnap_sb_decode(b, &out, err), 0);
+	KUNIT_EXPECT_MEMEQ(test, &in, &out, sizeof(in));
+	r = cowsnap_sb_check_geometry(&out, COWSNAP_DISK_MODE_ROW, 64, 1 << 20,
+				      err);
+	KUNIT_EXPECT_EQ(test, r, 0);
+}
+
+static void format_sb_blank_and_foreign(struct kunit *test)
+{
+	u8 *b = block_alloc(test);
+	struct cowsnap_sb sb;
+	char err[COWSNAP_ERRLEN];
+
+	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, &sb, err), -ENODATA);
+	memcpy(b + 1080, "\x53\xef", 2);	/* an ext4 magic, say */
+	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, &sb, err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "bad magic"));
+}
+
+/* Corrupt one field, re-seal, and expect @want from decode. */
+struct sb_corruption {
+	const char *name;
+	size_t offset;
+	u32 value;
+	bool reseal;
+	int want;
+	const char *msg;
+};
+
+static const struct sb_corruption sb_corruptions[] = {
+	{ "csum", 0, 0xdeadbeef, false, -EILSEQ, "checksum mismatch" },
+	{ "type", 4, COWSNAP_BT_EXCEPTIONS, true, -EINVAL, "bad block type" },
+	{ "blocknr", 16, 3, true, -EBADMSG, "misplaced block" },
+	{ "version", 32, 99, true, -EOPNOTSUPP, "unsupported format version" },
+	{ "version0", 32, 0, true, -EOPNOTSUPP, "unsupported format version" },
+	{ "incompat", 44, COWSNAP_FEATURE_INCOMPAT_MULTI_SNAP, true,
+	  -EOPNOTSUPP, "unsupported incompat" },
+	{ "mode", 64, 3, true, -EBADMSG, "superblock mode" },
+	{ "state", 68, 9, true, -EBADMSG, "superblock state" },
+	{ "reason", 72, 42, true, -EBADMSG, "superblock invalid reason" },
+	{ "chunk", 76, 12, true, -EBADMSG, "superblock chunk size" },
+	{ "chunk4096", 76, 4096, true, -EBADMSG, "superblock chunk size" },
+	{ "snapid", 96, 2, true, -EBADMSG, "superblock snapshot id" },
+	{ "payload", 200, 1, false, -EILSEQ, "checksum mismatch" },
+	{ "tail", 4092, 1, false, -EILSEQ, "checksum mismatch" },
+};
+
+static void format_sb_corruptions(struct kunit *test)
+{
+	u8 *b = block_alloc(test);
+	struct cowsnap_sb in, out;
+	char err[COWSNAP_ERRLEN];
+	size_t i;
+
+	sample_sb(&in);
+	for (i = 0; i < ARRAY_SIZE(sb_corruptions); i++) {
+		const struct sb_corruption *c = &sb_corruptions[i];
+		__le32 v = cpu_to_le32(c->value);
+		int r;
+
+		cowsnap_sb_encode(b, &in);
+		memcpy(b + c->offset, &v, sizeof(v));
+		if (c->reseal)
+			header_seal(b, COWSNAP_SB_CSUM_SEED);
+		r = cowsnap_sb_decode(b, &out, err);
+		KUNIT_EXPECT_EQ_MSG(test, r, c->want, "corruption %s", c->name);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(err, c->msg),
+					  "corruption %s: '%s'", c->name, err);
+	}
+}
+
+static void format_sb_geometry(struct kunit *test)
+{
+	const u32 row = COWSNAP_DISK_MODE_ROW;
+	struct cowsnap_sb sb;
+	char err[COWSNAP_ERRLEN];
+	int r;
+
+	sample_sb(&sb);
+	r = cowsnap_sb_check_geometry(&sb, COWSNAP_DISK_MODE_COW, 64, 1 << 20,
+				      err);
+	KUNIT_EXPECT_EQ(test, r, -EINVAL);
+	KUNIT_EXPECT_STREQ(test, err,
+			   "store mode mismatch: table says cow, store holds row");
+	r = cowsnap_sb_check_geometry(&sb, row, 8, 1 << 20, err);
+	KUNIT_EXPECT_EQ(test, r, -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "chunk size mismatch"));
+	r = cowsnap_sb_check_geometry(&sb, row, 64, 1 << 21, err);
+	KUNIT_EXPECT_EQ(test, r, -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "origin size mismatch"));
+}
+
+static void format_seeds_differ(struct kunit *test)
+{
+	u8 *b = block_alloc(test);
+	struct cowsnap_disk_exception e = {
+		.origin_chunk = cpu_to_le64(1), .store_chunk = cpu_to_le64(2),
+	};
+	struct cowsnap_sb *sb = kunit_kzalloc(test, sizeof(*sb), GFP_KERNEL);
+	char err[COWSNAP_ERRLEN];
+
+	KUNIT_ASSERT_NOT_NULL(test, sb);
+	cowsnap_eb_encode(b, COWSNAP_SB_BLOCKNR, 1, 1, &e, 1);
+	((struct cowsnap_disk_header *)b)->block_type =
+		cpu_to_le32(COWSNAP_BT_SUPER);
+	KUNIT_EXPECT_NE(test, cowsnap_block_csum(b, COWSNAP_SB_CSUM_SEED),
+			cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED));
+	/* Type forged to look like a superblock: the seed still rejects it. */
+	header_seal(b, COWSNAP_EB_CSUM_SEED);
+	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, sb, err), -EILSEQ);
+}
+
+static void format_eb_round_trip(struct kunit *test)
+{
+	struct cowsnap_disk_exception *e;
+	struct cowsnap_disk_eb *d;
+	u8 *b = block_alloc(test);
+	char err[COWSNAP_ERRLEN];
+	u32 i, n = COWSNAP_EB_MAX_ENTRIES;
+
+	KUNIT_EXPECT_EQ(test, n, 253U);
+	e = kunit_kcalloc(test, n, sizeof(*e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	for (i = 0; i < n; i++) {
+		e[i].origin_chunk = cpu_to_le64(i * 3);
+		e[i].store_chunk = cpu_to_le64(i + 10);
+	}
+	cowsnap_eb_encode(b, 42, 9, 1, e, n);
+	KUNIT_ASSERT_EQ(test, cowsnap_eb_decode(b, 42, err), (int)n);
+	d = (struct cowsnap_disk_eb *)b;
+	KUNIT_EXPECT_MEMEQ(test, d->entries, e, n * sizeof(*e));
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 43, err), -EBADMSG);
+	d->nr_entries = cpu_to_le32(n + 1);
+	header_seal(b, COWSNAP_EB_CSUM_SEED);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, err), -EBADMSG);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "at most 253 fit"));
+	b[100] ^= 1;
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, err), -EILSEQ);
+}
+
+static struct kunit_case format_cases[] = {
+	KUNIT_CASE(format_sb_round_trip),
+	KUNIT_CASE(format_sb_blank_and_foreign),
+	KUNIT_CASE(format_sb_corruptions),
+	KUNIT_CASE(format_sb_geometry),
+	KUNIT_CASE(format_seeds_differ),
+	KUNIT_CASE(format_eb_round_trip),
+	{}
+};
+
+static struct kunit_suite format_suite = {
+	.name = "dm_cowsnap_format",
+	.test_cases = format_cases,
+};
+
+kunit_test_suites(&args_suite, &chunk_suite, &format_suite);
+
+MODULE_DESCRIPTION("KUnit tests for dm-cowsnap");
+MODULE_LICENSE("GPL");

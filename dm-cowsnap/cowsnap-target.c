@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-cowsnap: point-in-time snapshots of a block device, with the
+ * exception store on a separate volume, in copy-on-write (CoW) or
+ * redirect-on-write (ROW) mode.
+ *
+ * This file holds the target methods: constructor, destructor, map,
+ * status, and the registry of states shared by the two views of one
+ * origin/store pair.
+ *
+ * Current stage: the store is not used yet.  The live view passes I/O
+ * through to the origin; the snapshot view reads the origin and refuses
+ * writes.  Status reports the state "passthrough".
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bio.h>
+
+#include "cowsnap.h"
+#include "cowsnap-compat.h"
+#include "cowsnap-version.h"
+
+/* Per-table, per-view target context. */
+struct cowsnap_target {
+	struct dm_target *ti;
+	struct cowsnap_params params;	/* paths valid in ctr only */
+	struct dm_dev *origin;
+	struct dm_dev *store;
+	struct cowsnap_state *state;	/* one reference held */
+};
+
+/*
+ * Registry of states, keyed by the store's dev_t.
+ * cowsnap_registry_lock protects the list and every state's node; a
+ * state's reference count drops to zero only with the lock held, so a
+ * lookup never finds a dying state.
+ */
+static LIST_HEAD(cowsnap_registry);
+static DEFINE_MUTEX(cowsnap_registry_lock);
+
+static struct cowsnap_state *__state_find(dev_t dev, bool by_store)
+{
+	struct cowsnap_state *s;
+
+	lockdep_assert_held(&cowsnap_registry_lock);
+	list_for_each_entry(s, &cowsnap_registry, node)
+		if ((by_store ? s->store_dev : s->origin_dev) == dev)
+			return s;
+	return NULL;
+}
+
+static int state_matches(struct cowsnap_state *s, struct cowsnap_target *ct,
+			 char **error)
+{
+	if (s->origin_dev != ct->origin->bdev->bd_dev) {
+		*error = "Store is already in use with another origin";
+		return -EBUSY;
+	}
+	if (s->mode != ct->params.mode) {
+		*error = "Store is already in use in the other mode";
+		return -EINVAL;
+	}
+	if (s->chunk_sectors != ct->params.chunk_sectors) {
+		*error = "Store is already in use with another chunk size";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct cowsnap_state *state_create(struct cowsnap_target *ct)
+{
+	struct cowsnap_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	kref_init(&s->kref);
+	s->store_dev = ct->store->bdev->bd_dev;
+	s->origin_dev = ct->origin->bdev->bd_dev;
+	s->mode = ct->params.mode;
+	s->chunk_sectors = ct->params.chunk_sectors;
+	s->origin_sectors = bdev_nr_sectors(ct->origin->bdev);
+	return s;
+}
+
+/* Find the state of this view's origin/store pair, or create it. */
+static int state_get(struct cowsnap_target *ct, char **error)
+{
+	struct cowsnap_state *s;
+	int r = 0;
+
+	mutex_lock(&cowsnap_registry_lock);
+	s = __state_find(ct->store->bdev->bd_dev, true);
+	if (s) {
+		r = state_matches(s, ct, error);
+		if (!r)
+			kref_get(&s->kref);
+	} else if (__state_find(ct->origin->bdev->bd_dev, false)) {
+		*error = "Origin already has a snapshot in another store";
+		r = -EBUSY;
+	} else {
+		s = state_create(ct);
+		if (s)
+			list_add(&s->node, &cowsnap_registry);
+		else
+			r = -ENOMEM;
+		if (r)
+			*error = "Cannot allocate the shared state";
+	}
+	mutex_unlock(&cowsnap_registry_lock);
+	if (!r)
+		ct->state = s;
+	return r;
+}
+
+static void state_release(struct kref *kref)
+{
+	struct cowsnap_state *s = container_of(kref, struct cowsnap_state, kref);
+
+	list_del(&s->node);
+	mutex_unlock(&cowsnap_registry_lock);
+	kfree(s);
+}
+
+static void state_put(struct cowsnap_state *s)
+{
+	kref_put_mutex(&s->kref, state_release, &cowsnap_registry_lock);
+}
+
+static int get_devices(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	int r;
+
+	r = dm_get_device(ti, ct->params.origin_path,
+			  dm_table_get_mode(ti->table), &ct->origin);
+	if (r) {
+		ti->error = "Cannot open origin device";
+		return r;
+	}
+	r = dm_get_device(ti, ct->params.store_path,
+			  dm_table_get_mode(ti->table), &ct->store);
+	if (r) {
+		ti->error = "Cannot open store device";
+		dm_put_device(ti, ct->origin);
+	}
+	return r;
+}
+
+static void put_devices(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	dm_put_device(ti, ct->store);
+	dm_put_device(ti, ct->origin);
+}
+
+/* Smallest store: the superblock chunk, one metadata and one data chunk. */
+#define COWSNAP_MIN_STORE_CHUNKS	3
+
+static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	struct block_device *origin = ct->origin->bdev;
+	struct block_device *store = ct->store->bdev;
+
+	if (origin->bd_dev == store->bd_dev) {
+		ti->error = "Origin and store are the same device";
+		return -EINVAL;
+	}
+	if (ti->len != bdev_nr_sectors(origin)) {
+		ti->error = "Target length must equal the origin's size";
+		return -EINVAL;
+	}
+	if (bdev_nr_sectors(store) >> ct->params.chunk_shift <
+	    COWSNAP_MIN_STORE_CHUNKS) {
+		ti->error = "Store device too small: needs at least 3 chunks";
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	ti->num_flush_bios = 1;
+	if (ct->params.view == COWSNAP_VIEW_LIVE)
+		ti->num_discard_bios = 1;
+}
+
+/*
+ * Construct a view:
+ *
+ *   cowsnap <origin_dev> <store_dev> <cow|row> <chunk_sectors> <live|snap>
+ *           [<#feature_args> <feature_arg>...]
+ *
+ *   origin_dev     the device to snapshot; the table length must equal
+ *                  its size.
+ *   store_dev      the separate device holding the exceptions.
+ *   cow|row        copy-on-write or redirect-on-write.
+ *   chunk_sectors  a power of two from 8 (4 KiB) to 2048 (1 MiB).
+ *   live|snap      which view this table is.
+ *
+ * Feature arguments:
+ *   transient            keep exceptions in memory only.
+ *   reformat             format the store even if it is not blank.
+ *   low_water <chunks>   raise an event when fewer free chunks remain.
+ *
+ * The two views of one store share one state; a table that disagrees
+ * with the state already loaded for its store is refused.
+ */
+static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct cowsnap_target *ct;
+	int r;
+
+	ct = kzalloc(sizeof(*ct), GFP_KERNEL);
+	if (!ct) {
+		ti->error = "Cannot allocate target context";
+		return -ENOMEM;
+	}
+	ct->ti = ti;
+	r = cowsnap_parse_params(&as, &ct->params, &ti->error);
+	if (r)
+		goto bad_params;
+	r = get_devices(ti, ct);
+	if (r)
+		goto bad_params;
+	r = check_geometry(ti, ct);
+	if (r)
+		goto bad_devices;
+	r = state_get(ct, &ti->error);
+	if (r)
+		goto bad_devices;
+	r = dm_set_target_max_io_len(ti, ct->params.chunk_sectors);
+	if (r)
+		goto bad_state;
+	set_target_limits(ti, ct);
+	ct->params.origin_path = NULL;
+	ct->params.store_path = NULL;
+	ti->private = ct;
+	return 0;
+
+bad_state:
+	state_put(ct->state);
+bad_devices:
+	put_devices(ti, ct);
+bad_params:
+	kfree(ct);
+	return r;
+}
+
+static void cowsnap_dtr(struct dm_target *ti)
+{
+	struct cowsnap_target *ct = ti->private;
+
+	state_put(ct->state);
+	put_devices(ti, ct);
+	kfree(ct);
+}
+
+static int cowsnap_map(struct dm_target *ti, struct bio *bio)
+{
+	struct cowsnap_target *ct = ti->private;
+
+	if (ct->params.view == COWSNAP_VIEW_SNAP &&
+	    op_is_write(bio_op(bio)) && bio_sectors(bio))
+		return DM_MAPIO_KILL;
+	bio_set_dev(bio, ct->origin->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector =
+			dm_target_offset(ti, bio->bi_iter.bi_sector);
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Status (STATUSTYPE_INFO), documented in Documentation/dm-cowsnap.rst:
+ *
+ *   <mode> <view> <state> <used_chunks> <total_chunks> <metadata_blocks>
+ *   <invalid_reason|->
+ */
+static void emit_info(struct cowsnap_target *ct, char *result,
+		      unsigned int maxlen)
+{
+	u64 total = bdev_nr_sectors(ct->store->bdev) >> ct->params.chunk_shift;
+	unsigned int sz = 0;
+
+	DMEMIT("%s %s passthrough 0 %llu 0 -",
+	       cowsnap_mode_name(ct->params.mode),
+	       cowsnap_view_name(ct->params.view), total);
+}
+
+static void cowsnap_status(struct dm_target *ti, status_type_t type,
+			   unsigned int status_flags, char *result,
+			   unsigned int maxlen)
+{
+	struct cowsnap_target *ct = ti->private;
+	unsigned int sz = 0;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		emit_info(ct, result, maxlen);
+		break;
+	case STATUSTYPE_TABLE:
+		cowsnap_emit_table(&ct->params, ct->origin->name,
+				   ct->store->name, result, maxlen);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",origin=%s,store=%s,mode=%s,view=%s,chunk_sectors=%u;",
+		       ct->origin->name, ct->store->name,
+		       cowsnap_mode_name(ct->params.mode),
+		       cowsnap_view_name(ct->params.view),
+		       ct->params.chunk_sectors);
+		break;
+	}
+}
+
+static int cowsnap_iterate_devices(struct dm_target *ti,
+				   iterate_devices_callout_fn fn, void *data)
+{
+	struct cowsnap_target *ct = ti->private;
+
+	return fn(ti, ct->origin, 0, ti->len, data);
+}
+
+static struct target_type cowsnap_target_type = {
+	.name = "cowsnap",
+	.version = {COWSNAP_VERSION_MAJOR, COWSNAP_VERSION_MINOR,
+		    COWSNAP_VERSION_PATCH},
+	.module = THIS_MODULE,
+	.ctr = cowsnap_ctr,
+	.dtr = cowsnap_dtr,
+	.map = cowsnap_map,
+	.status = cowsnap_status,
+	.iterate_devices = cowsnap_iterate_devices,
+};
+
+static int __init dm_cowsnap_init(void)
+{
+	int r = dm_register_target(&cowsnap_target_type);
+
+	if (r)
+		DMERR("register failed %d", r);
+	return r;
+}
+
+static void __exit dm_cowsnap_exit(void)
+{
+	dm_unregister_target(&cowsnap_target_type);
+}
+
+module_init(dm_cowsnap_init);
+module_exit(dm_cowsnap_exit);
+
+MODULE_DESCRIPTION(DM_NAME " copy-on-write and redirect-on-write snapshots");
+MODULE_AUTHOR("dm-cowsnap developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(COWSNAP_VERSION);

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Build the test VM's initramfs for a named kernel (6.1, 6.12, debug).
+#
+# It holds busybox-static, dmsetup, fio, e2fsprogs, kmod, util-linux's
+# losetup, the cowsnap tool, the test scripts, the libraries they load,
+# the kernel modules the tests use and dm-cowsnap built for that kernel
+# (qemu/build-module.sh must have run).  Written uncompressed, which
+# every kernel here unpacks and TCG unpacks fastest.
+#
+# Usage: mkinitramfs.sh <kernel> <output.cpio>
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+k=${1:?usage: mkinitramfs.sh <kernel> <out>}
+out=${2:?usage: mkinitramfs.sh <kernel> <out>}
+eval "$("$top/qemu/kernel-info.sh" "$k")"
+stage="$top/build/initramfs/$k"
+
+# Binaries copied with their libraries, at their host paths.
+bins=(/usr/sbin/dmsetup /usr/bin/fio /sbin/mke2fs /sbin/e2fsck /sbin/debugfs
+      /usr/bin/kmod /sbin/losetup /sbin/blkid /usr/bin/cmp)
+# Kernel modules the tests use (built in on the debug kernel).
+mods=(virtio_pci virtio_blk dm_mod dm_bufio dm_snapshot dm_thin_pool dm_flakey
+      dm_delay dm_dust dm_log_writes dm_zero brd loop ext4 crc32c_generic
+      libcrc32c)
+
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib64}
+cp /bin/busybox "$stage/bin/busybox"
+
+copy_with_libs() {	# binary [path in the initramfs]
+	local lib
+	cp -L "$1" "$stage${2:-$1}"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		[ -e "$stage$lib" ] && continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+for f in "${bins[@]}"; do copy_with_libs "$f"; done
+ln -s /usr/bin/kmod "$stage/sbin/modprobe"
+ln -s /usr/bin/kmod "$stage/sbin/insmod"
+ln -s /usr/bin/kmod "$stage/sbin/rmmod"
+ln -s /usr/bin/kmod "$stage/sbin/lsmod"
+ln -s mke2fs "$stage/sbin/mkfs.ext4"
+cp /etc/mke2fs.conf "$stage/etc/"
+echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
+echo "root:x:0:" >"$stage/etc/group"
+
+if [ -x "$top/userspace/cowsnap" ]; then
+	copy_with_libs "$top/userspace/cowsnap" /usr/sbin/cowsnap
+fi
+
+# Kernel modules, then depmod over the staged tree.
+mdir="$stage/lib/modules/$KVER"
+mkdir -p "$mdir/extra"
+if [ -n "$MODDIR" ]; then
+	for m in "${mods[@]}"; do
+		# Debian builds no dm-dust: tests that need it check for it.
+		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null |
+			awk '$1 == "insmod" {print $2}' || true
+	done | sort -u | while read -r path; do
+		mkdir -p "$stage$(dirname "$path")"
+		cp "$path" "$stage$path"
+	done
+	cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$mdir/"
+else
+	cp "$KDIR"/modules.{order,builtin,builtin.modinfo} "$mdir/"
+fi
+cp "$top/build/mod/$k"/dm-cowsnap/*.ko "$mdir/extra/"
+depmod -b "$stage" "$KVER"
+
+# Guest init and the tests.
+cp "$top/qemu/guest/init" "$stage/init"
+chmod +x "$stage/init"
+mkdir -p "$stage/tests"
+cp -r "$top/tests/vm" "$stage/tests/"
+[ -d "$top/tests/demo" ] && cp -r "$top/tests/demo" "$stage/tests/"
+echo "$k" >"$stage/etc/cowsnap-kernel"
+
+(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"

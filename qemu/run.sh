@@ -1,0 +1,69 @@
+#!/bin/bash
+# Boot the test VM with a named kernel and run a job in it.
+#
+# Usage: run.sh <kernel> <job> [filter]
+#   kernel  6.1, 6.12 or debug
+#   job     scenarios, kunit, demo or shell (see qemu/guest/init)
+#   filter  for scenarios: a glob of test names (default all)
+#
+# Environment:
+#   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
+#   COWSNAP_KVM=1    use KVM instead of TCG (nested KVM hangs on some hosts)
+#   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
+#
+# Three virtio disks backed by sparse files are attached: vda, vdb (1 GiB
+# each) and vdc (2 GiB).  The kernel console goes to <rundir>/console.log,
+# the job's output to <rundir>/job.log (and to stdout).  The exit status
+# is the guest's job status; 124 on timeout, 125 when the guest died
+# without reporting, 126 when the console shows a kernel splat.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+k=${1:?usage: run.sh <kernel> <job> [filter]}
+job=${2:?usage: run.sh <kernel> <job> [filter]}
+filter=${3:-*}
+eval "$("$top/qemu/kernel-info.sh" "$k")"
+rundir=${COWSNAP_RUNDIR:-$top/build/vm/$k-$job}
+timeout=${COWSNAP_TIMEOUT:-1200}
+
+rm -rf "$rundir" && mkdir -p "$rundir"
+"$top/qemu/mkinitramfs.sh" "$k" "$rundir/initramfs.cpio"
+truncate -s 1G "$rundir/disk0.img" "$rundir/disk1.img"
+truncate -s 2G "$rundir/disk2.img"
+
+accel="-accel tcg,thread=multi"
+[ "${COWSNAP_KVM:-0}" = 1 ] && accel="-accel kvm"
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 brd.rd_nr=1 brd.rd_size=524288 cowsnap.job=$job cowsnap.filter=$filter"
+# shellcheck disable=SC2206
+qemu=(qemu-system-x86_64 $accel -cpu max -smp 2 -m 2048 -no-reboot
+      -kernel "$VMLINUZ" -initrd "$rundir/initramfs.cpio" -append "$cmdline"
+      -drive "file=$rundir/disk0.img,format=raw,if=virtio,cache=unsafe"
+      -drive "file=$rundir/disk1.img,format=raw,if=virtio,cache=unsafe"
+      -drive "file=$rundir/disk2.img,format=raw,if=virtio,cache=unsafe")
+
+if [ "$job" = shell ]; then
+	"${qemu[@]}" -nographic -serial mon:stdio -serial "file:$rundir/job.log"
+	exit 0
+fi
+
+set +e
+timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
+	-serial "file:$rundir/console.log" -serial "file:$rundir/job.log" &
+qpid=$!
+# Follow the job's output until QEMU exits; tail reads what is left first.
+tail --pid=$qpid -s 0.5 -n +1 -F "$rundir/job.log" 2>/dev/null &
+tpid=$!
+wait $qpid
+qrc=$?
+wait $tpid
+set -e
+
+status=$(sed -n 's/^COWSNAP-STATUS: \([0-9]*\).*/\1/p' "$rundir/job.log" | tail -1)
+rc=${status:-125}
+[ "$qrc" = 124 ] && { echo "run: $k $job: timed out after ${timeout}s" >&2; rc=124; }
+[ -n "$status" ] || [ "$rc" != 125 ] || echo "run: $k $job: guest died without reporting (see $rundir/console.log)" >&2
+if ! "$top/qemu/detect-splat.sh" "$rundir/console.log" >"$rundir/splats.txt"; then
+	echo "run: $k $job: kernel splat in $rundir/console.log:" >&2
+	head -20 "$rundir/splats.txt" >&2
+	rc=126
+fi
+exit "$rc"
