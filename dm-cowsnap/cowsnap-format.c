@@ -252,7 +252,15 @@ int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
 	return 0;
 }
 
-void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation,
+u64 cowsnap_sb_nonce(const struct cowsnap_sb *sb)
+{
+	u64 nonce;
+
+	memcpy(&nonce, sb->uuid, sizeof(nonce));
+	return nonce;
+}
+
+void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
 		       u32 nr)
 {
@@ -262,20 +270,33 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation,
 	header_encode(block, COWSNAP_BT_EXCEPTIONS, blocknr, generation);
 	d->snapshot_id = cpu_to_le32(snapshot_id);
 	d->nr_entries = cpu_to_le32(nr);
+	d->store_nonce = cpu_to_le64(nonce);
 	memcpy(d->entries, e, nr * sizeof(*e));
 	header_seal(block, COWSNAP_EB_CSUM_SEED);
 }
 
-int cowsnap_eb_decode(const void *block, u64 blocknr, char *err)
+int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err)
 {
 	const struct cowsnap_disk_eb *d = block;
 	u32 nr;
 	int r;
 
+	if (block_is_zero(block)) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "exception block %llu never written",
+			 (unsigned long long)blocknr);
+		return -ENODATA;
+	}
 	r = header_check(block, COWSNAP_BT_EXCEPTIONS, COWSNAP_EB_CSUM_SEED,
 			 blocknr, err);
 	if (r)
 		return r;
+	if (le64_to_cpu(d->store_nonce) != nonce) {
+		snprintf(err, COWSNAP_ERRLEN,
+			 "exception block %llu belongs to an earlier store",
+			 (unsigned long long)blocknr);
+		return -ESTALE;
+	}
 	nr = le32_to_cpu(d->nr_entries);
 	if (nr > COWSNAP_EB_MAX_ENTRIES) {
 		snprintf(err, COWSNAP_ERRLEN,
@@ -285,4 +306,75 @@ int cowsnap_eb_decode(const void *block, u64 blocknr, char *err)
 		return -EBADMSG;
 	}
 	return nr;
+}
+
+void cowsnap_layout_init(struct cowsnap_layout *l, u32 chunk_sectors)
+{
+	u32 pair_sectors = 2 * COWSNAP_BLOCK_SECTORS;
+
+	l->chunk_sectors = chunk_sectors;
+	if (chunk_sectors >= pair_sectors) {
+		l->meta_chunks = 1;
+		l->pairs = chunk_sectors / pair_sectors;
+	} else {
+		l->meta_chunks = pair_sectors / chunk_sectors;
+		l->pairs = 1;
+	}
+	l->data_chunks = (u64)l->pairs * COWSNAP_EB_MAX_ENTRIES;
+}
+
+static u64 area_chunks(const struct cowsnap_layout *l)
+{
+	return l->meta_chunks + l->data_chunks;
+}
+
+u64 cowsnap_area_start(const struct cowsnap_layout *l, u64 area)
+{
+	return 1 + area * area_chunks(l);
+}
+
+u64 cowsnap_eb_blocknr(const struct cowsnap_layout *l, u64 eb, u32 copy)
+{
+	u64 start = cowsnap_area_start(l, eb / l->pairs);
+	u64 block = start * (l->chunk_sectors / COWSNAP_BLOCK_SECTORS);
+
+	return block + 2 * (eb % l->pairs) + copy;
+}
+
+u64 cowsnap_data_chunk(const struct cowsnap_layout *l, u64 index)
+{
+	return cowsnap_area_start(l, index / l->data_chunks) + l->meta_chunks +
+	       index % l->data_chunks;
+}
+
+u64 cowsnap_data_index(const struct cowsnap_layout *l, u64 chunk)
+{
+	u64 area, off;
+
+	if (!chunk)
+		return (u64)-1;
+	area = (chunk - 1) / area_chunks(l);
+	off = (chunk - 1) % area_chunks(l);
+	if (off < l->meta_chunks)
+		return (u64)-1;
+	return area * l->data_chunks + off - l->meta_chunks;
+}
+
+u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks)
+{
+	u64 areas, rest;
+
+	if (store_chunks <= 1)
+		return 0;
+	areas = (store_chunks - 1) / area_chunks(l);
+	rest = (store_chunks - 1) % area_chunks(l);
+	return areas * l->data_chunks +
+	       (rest > l->meta_chunks ? rest - l->meta_chunks : 0);
+}
+
+u64 cowsnap_chunks_used(const struct cowsnap_layout *l, u64 data)
+{
+	u64 areas = (data + l->data_chunks - 1) / l->data_chunks;
+
+	return 1 + areas * l->meta_chunks + data;
 }

@@ -112,12 +112,17 @@ struct cowsnap_disk_exception {
 	__le64 store_chunk;
 } __packed;
 
-/* An exception block: a header and up to COWSNAP_EB_MAX_ENTRIES entries. */
+/*
+ * An exception block: a header and up to COWSNAP_EB_MAX_ENTRIES entries,
+ * in commit order.  store_nonce is the first 8 bytes of the superblock's
+ * uuid: a block left over from an earlier store on the same device does
+ * not carry it and is ignored.
+ */
 struct cowsnap_disk_eb {
 	struct cowsnap_disk_header hdr;
 	__le32 snapshot_id;
 	__le32 nr_entries;
-	__le64 reserved;
+	__le64 store_nonce;
 	struct cowsnap_disk_exception entries[];
 } __packed;
 
@@ -187,20 +192,67 @@ int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
 			      u32 chunk_sectors, u64 origin_sectors,
 			      char *err);
 
+/* The nonce exception blocks carry: the first 8 bytes of the uuid. */
+u64 cowsnap_sb_nonce(const struct cowsnap_sb *sb);
+
 /*
  * cowsnap_eb_encode() - fill @block with an exception block holding
  * @nr entries (at most COWSNAP_EB_MAX_ENTRIES) from @e.
  */
-void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation,
+void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
 		       u32 nr);
 
 /*
- * cowsnap_eb_decode() - validate the exception block read from @blocknr.
- * Returns the number of entries, or a negative error as for
- * cowsnap_sb_decode() with a message in @err.  The entries stay in
- * @block, little-endian.
+ * cowsnap_eb_decode() - validate the exception block read from @blocknr
+ * for the store whose nonce is @nonce.  Returns the number of entries,
+ * or a negative error with a message in @err:
+ *   -ENODATA	all zero (never written)
+ *   -ESTALE	a valid block of an earlier store (another nonce)
+ *   others	as for cowsnap_sb_decode()
+ * The entries stay in @block, little-endian.
  */
-int cowsnap_eb_decode(const void *block, u64 blocknr, char *err);
+int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err);
+
+/*
+ * Store layout.  Chunk 0 holds the superblock (metadata block 0) and
+ * nothing else.  The rest of the store is a sequence of areas; an area is
+ * meta_chunks metadata chunks holding `pairs` exception-block pairs,
+ * followed by pairs * COWSNAP_EB_MAX_ENTRIES data chunks.  Exception
+ * block j (counting from 0 over the whole store) is pair j % pairs of
+ * area j / pairs; its two copies are consecutive metadata blocks, and
+ * each commit writes the copy that does not hold the latest version, so
+ * a torn write never loses a committed entry.  Data chunk i (counting
+ * data chunks only) is chunk i % data_chunks of area i / data_chunks.
+ */
+struct cowsnap_layout {
+	u32 chunk_sectors;
+	u32 meta_chunks;	/* metadata chunks per area */
+	u32 pairs;		/* exception-block pairs per area */
+	u64 data_chunks;	/* data chunks per area */
+};
+
+void cowsnap_layout_init(struct cowsnap_layout *l, u32 chunk_sectors);
+
+/* First chunk of area @area. */
+u64 cowsnap_area_start(const struct cowsnap_layout *l, u64 area);
+
+/* Metadata block of copy @copy (0 or 1) of exception block @eb. */
+u64 cowsnap_eb_blocknr(const struct cowsnap_layout *l, u64 eb, u32 copy);
+
+/* Store chunk of data chunk @index. */
+u64 cowsnap_data_chunk(const struct cowsnap_layout *l, u64 index);
+
+/*
+ * Data index of store chunk @chunk, or -1 (as u64) when @chunk is the
+ * superblock chunk or a metadata chunk.
+ */
+u64 cowsnap_data_index(const struct cowsnap_layout *l, u64 chunk);
+
+/* Data chunks that fit in a store of @store_chunks chunks. */
+u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks);
+
+/* Store chunks used when @data data chunks are allocated (with metadata). */
+u64 cowsnap_chunks_used(const struct cowsnap_layout *l, u64 data);
 
 #endif /* COWSNAP_FORMAT_H */

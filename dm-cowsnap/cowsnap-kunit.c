@@ -369,7 +369,7 @@ static void format_seeds_differ(struct kunit *test)
 	char err[COWSNAP_ERRLEN];
 
 	KUNIT_ASSERT_NOT_NULL(test, sb);
-	cowsnap_eb_encode(b, COWSNAP_SB_BLOCKNR, 1, 1, &e, 1);
+	cowsnap_eb_encode(b, COWSNAP_SB_BLOCKNR, 1, 5, 1, &e, 1);
 	((struct cowsnap_disk_header *)b)->block_type =
 		cpu_to_le32(COWSNAP_BT_SUPER);
 	KUNIT_EXPECT_NE(test, cowsnap_block_csum(b, COWSNAP_SB_CSUM_SEED),
@@ -394,17 +394,20 @@ static void format_eb_round_trip(struct kunit *test)
 		e[i].origin_chunk = cpu_to_le64(i * 3);
 		e[i].store_chunk = cpu_to_le64(i + 10);
 	}
-	cowsnap_eb_encode(b, 42, 9, 1, e, n);
-	KUNIT_ASSERT_EQ(test, cowsnap_eb_decode(b, 42, err), (int)n);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -ENODATA);
+	cowsnap_eb_encode(b, 42, 9, 77, 1, e, n);
+	KUNIT_ASSERT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), (int)n);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 78, err), -ESTALE);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "earlier store"));
 	d = (struct cowsnap_disk_eb *)b;
 	KUNIT_EXPECT_MEMEQ(test, d->entries, e, n * sizeof(*e));
-	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 43, err), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 43, 77, err), -EBADMSG);
 	d->nr_entries = cpu_to_le32(n + 1);
 	header_seal(b, COWSNAP_EB_CSUM_SEED);
-	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, err), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -EBADMSG);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "at most 253 fit"));
 	b[100] ^= 1;
-	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, err), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -EILSEQ);
 }
 
 static struct kunit_case format_cases[] = {
@@ -422,7 +425,90 @@ static struct kunit_suite format_suite = {
 	.test_cases = format_cases,
 };
 
-kunit_test_suites(&args_suite, &chunk_suite, &format_suite);
+/* ---- dm_cowsnap_layout ---- */
+
+static void layout_small_chunks(struct kunit *test)
+{
+	struct cowsnap_layout l;
+
+	cowsnap_layout_init(&l, 8);	/* 4 KiB: two metadata chunks */
+	KUNIT_EXPECT_EQ(test, l.meta_chunks, 2U);
+	KUNIT_EXPECT_EQ(test, l.pairs, 1U);
+	KUNIT_EXPECT_EQ(test, l.data_chunks, 253ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_area_start(&l, 0), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_area_start(&l, 1), 256ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 0, 0), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 0, 1), 2ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 1, 1), 257ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_chunk(&l, 0), 3ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_chunk(&l, 252), 255ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_chunk(&l, 253), 258ULL);
+}
+
+static void layout_large_chunks(struct kunit *test)
+{
+	struct cowsnap_layout l;
+
+	cowsnap_layout_init(&l, 2048);	/* 1 MiB: 128 pairs in one chunk */
+	KUNIT_EXPECT_EQ(test, l.meta_chunks, 1U);
+	KUNIT_EXPECT_EQ(test, l.pairs, 128U);
+	KUNIT_EXPECT_EQ(test, l.data_chunks, 128ULL * 253);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 0, 0), 256ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 127, 1), 256ULL + 255);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_blocknr(&l, 128, 0),
+			(1ULL + 1 + 128 * 253) * 256);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_chunk(&l, 0), 2ULL);
+}
+
+static void layout_inverse(struct kunit *test)
+{
+	static const u32 sizes[] = { 8, 16, 64, 2048 };
+	struct cowsnap_layout l;
+	u64 i, c;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		cowsnap_layout_init(&l, sizes[k]);
+		for (i = 0; i < 3 * l.data_chunks; i += 97)
+			KUNIT_EXPECT_EQ(test, cowsnap_data_index(&l,
+					cowsnap_data_chunk(&l, i)), i);
+		KUNIT_EXPECT_EQ(test, cowsnap_data_index(&l, 0), (u64)-1);
+		for (c = 1; c <= l.meta_chunks; c++)
+			KUNIT_EXPECT_EQ(test, cowsnap_data_index(&l, c), (u64)-1);
+	}
+}
+
+static void layout_capacity(struct kunit *test)
+{
+	struct cowsnap_layout l;
+
+	cowsnap_layout_init(&l, 8);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 0), 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 3), 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 4), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 256), 253ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 258), 253ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_data_capacity(&l, 259), 254ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunks_used(&l, 0), 1ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunks_used(&l, 1), 4ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunks_used(&l, 253), 256ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_chunks_used(&l, 254), 259ULL);
+}
+
+static struct kunit_case layout_cases[] = {
+	KUNIT_CASE(layout_small_chunks),
+	KUNIT_CASE(layout_large_chunks),
+	KUNIT_CASE(layout_inverse),
+	KUNIT_CASE(layout_capacity),
+	{}
+};
+
+static struct kunit_suite layout_suite = {
+	.name = "dm_cowsnap_layout",
+	.test_cases = layout_cases,
+};
+
+kunit_test_suites(&args_suite, &chunk_suite, &format_suite, &layout_suite);
 
 MODULE_DESCRIPTION("KUnit tests for dm-cowsnap");
 MODULE_LICENSE("GPL");

@@ -2,7 +2,7 @@
 # Build (or reuse) the debug kernel from Debian's linux-source-6.12.
 #
 # The result is cached under build/debug-kernel/<key>/, where <key> is a
-# hash of qemu/debug.config and the linux-source-6.12 package version, so
+# hash of qemu/debug.config's options and the linux-source-6.12 version, so
 # a second run with the same inputs rebuilds nothing.  On success the
 # directory holds a full O= build tree (bzImage, Module.symvers, the
 # prepared headers out-of-tree modules build against) and
@@ -14,7 +14,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 frag="$top/qemu/debug.config"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$( (cat "$frag"; echo "$srcver") | sha256sum | cut -c1-12)
+# The key covers the options, not the comments, of the fragment.
+key=$( (grep -E '^(CONFIG_|# CONFIG_)' "$frag" | sort; echo "$srcver") | sha256sum | cut -c1-12)
 out="$top/build/debug-kernel/$key"
 
 if [ -f "$out/.cowsnap-ok" ]; then

@@ -10,7 +10,7 @@
 #   kunit      the KUnit suites in the debug kernel, every case counted
 #   scenarios  tests/vm/*.sh in the VM on each kernel, every scenario counted
 #
-# Usage: tests/check.sh [--only LAYER] [--kernels "6.1 6.12 debug"]
+# Usage: tests/check.sh [--only "LAYER..."] [--kernels "6.1 6.12 debug"]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -48,7 +48,7 @@ stage() {	# name command...: run, time, log to build/check/<name>.log
 	return $rc
 }
 
-want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 
 # Fold a TAP stream into results: one per test point.
 tap_results() {	# layer kernel prefix file
@@ -92,6 +92,13 @@ if want build || want kunit || want scenarios; then
 		want build && result build host tool ok
 	else
 		result build host tool FAIL "see build/check/build-tool.log"
+	fi
+	if [[ " $kernels " == *" debug "* ]]; then
+		if stage debug-kernel "$top/qemu/build-debug-kernel.sh"; then
+			want build && result build debug kernel ok
+		else
+			result build debug kernel FAIL "see build/check/debug-kernel.log"
+		fi
 	fi
 	for k in $kernels; do
 		if stage "build-$k" "$top/qemu/build-module.sh" "$k"; then

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The commands of the cowsnap tool.
+ *
+ * A command gets its own argument vector (argv[0] is the command's
+ * name), prints its output to stdout and returns 0 or -errno with a
+ * one-line message in @err (CS_ERRLEN bytes).  It prints no error itself:
+ * main() prints the message and chooses the exit code (see exit_status()
+ * in main.c).  -EINVAL means a bad command line and nothing else.
+ */
+#ifndef CS_CMD_H
+#define CS_CMD_H
+
+struct cs_command {
+	const char *name;
+	int (*run)(int argc, char **argv, char *err);
+	const char *summary;
+};
+
+int cmd_table(int argc, char **argv, char *err);
+int cmd_status(int argc, char **argv, char *err);
+int cmd_version(int argc, char **argv, char *err);
+
+/* cs_print_version() - "cowsnap <version>", for --version too. */
+void cs_print_version(void);
+
+/*
+ * cs_option_error() - the message for getopt_long()'s '?' or ':' (the
+ * option strings start with ':'), in the form getopt would print it.
+ * Returns -EINVAL.
+ */
+int cs_option_error(int c, char **argv, char *err);
+
+/* cs_extra_argument() - "unexpected argument '...'": -EINVAL. */
+int cs_extra_argument(const char *arg, char *err);
+
+#endif /* CS_CMD_H */

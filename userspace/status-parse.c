@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The status line of a cowsnap target, parsed (grammar in
+ * status-parse.h).  Pure: no I/O, no allocation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "status-parse.h"
+#include "util.h"
+
+static const char *const state_names[] = {
+	[CS_STATE_PASSTHROUGH] = "passthrough",
+	[CS_STATE_VALID] = "valid",
+	[CS_STATE_INVALID] = "invalid",
+};
+
+/* A state or reason word: 1..CS_WORD_MAX printable ASCII characters. */
+static int copy_word(const struct cs_token *t, char *buf)
+{
+	size_t i;
+
+	if (!t->len || t->len > CS_WORD_MAX)
+		return -EPROTO;
+	for (i = 0; i < t->len; i++)
+		if (t->p[i] < '!' || t->p[i] > '~')
+			return -EPROTO;
+	memcpy(buf, t->p, t->len);
+	buf[t->len] = '\0';
+	return 0;
+}
+
+static int parse_mode_view(const char **s, struct cs_status *st)
+{
+	struct cs_token t;
+
+	if (!cs_next_token(s, &t))
+		return -EPROTO;
+	if (cs_token_is(&t, "cow"))
+		st->mode = CS_MODE_COW;
+	else if (cs_token_is(&t, "row"))
+		st->mode = CS_MODE_ROW;
+	else
+		return -EPROTO;
+	if (!cs_next_token(s, &t))
+		return -EPROTO;
+	if (cs_token_is(&t, "live"))
+		st->view = CS_VIEW_LIVE;
+	else if (cs_token_is(&t, "snap"))
+		st->view = CS_VIEW_SNAP;
+	else
+		return -EPROTO;
+	return 0;
+}
+
+static int parse_state(const char **s, struct cs_status *st)
+{
+	struct cs_token t;
+	size_t i;
+
+	if (!cs_next_token(s, &t) || copy_word(&t, st->state_name))
+		return -EPROTO;
+	st->state = CS_STATE_OTHER;
+	for (i = 0; i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(st->state_name, state_names[i]))
+			st->state = i;
+	return 0;
+}
+
+static int parse_counts(const char **s, struct cs_status *st)
+{
+	uint64_t *counts[] = {
+		&st->used_chunks, &st->total_chunks, &st->metadata_blocks,
+	};
+	struct cs_token t;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(counts); i++)
+		if (!cs_next_token(s, &t) || cs_token_u64(&t, counts[i]))
+			return -EPROTO;
+	return st->used_chunks > st->total_chunks ? -EPROTO : 0;
+}
+
+static int parse_reason(const char **s, struct cs_status *st)
+{
+	struct cs_token t;
+
+	if (!cs_next_token(s, &t))
+		return -EPROTO;
+	if (cs_token_is(&t, "-")) {
+		st->reason[0] = '\0';
+		return 0;
+	}
+	return copy_word(&t, st->reason);
+}
+
+int cs_status_parse(const char *line, struct cs_status *st)
+{
+	const char *s = line;
+	struct cs_token t;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = parse_mode_view(&s, st);
+	if (!r)
+		r = parse_state(&s, st);
+	if (!r)
+		r = parse_counts(&s, st);
+	if (!r)
+		r = parse_reason(&s, st);
+	if (r) {
+		memset(st, 0, sizeof(*st));
+		return r;
+	}
+	while (cs_next_token(&s, &t))
+		st->extra_words++;
+	return 0;
+}

@@ -1,0 +1,473 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Host tests of the cowsnap binary on sparse regular files: table lines
+# for each mode and view, every argument error with its exit code and
+# message, and the store checks (a file system, a partition table, a
+# cowsnap store).  No root-only device, no device-mapper call.
+#
+#   sh tests/cli.sh ./cowsnap tests/mksb.bin tests/fakedm.bin
+#
+# "cowsnap status" runs against tests/fakedm.bin, a stand-in for
+# libdevmapper loaded with LD_PRELOAD; the tests check first that every
+# device-mapper call binds to it, and are not run otherwise.
+#
+# Prints TAP and exits 1 if a test failed.  Each test runs the binary
+# once and checks its exit code, its stdout and its stderr exactly.
+
+set -u
+
+abspath() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); }
+
+CS=$(abspath "${1:-./cowsnap}")
+MKSB=$(abspath "${2:-tests/mksb.bin}")
+FAKEDM=$(abspath "${3:-tests/fakedm.bin}")
+HERE=$(abspath "$(dirname "$0")")
+VERSION=$(sed -n 's/^#define COWSNAP_VERSION[[:space:]]*"\(.*\)"$/\1/p' \
+	"$HERE/../../dm-cowsnap/cowsnap-version.h")
+PATH=$PATH:/sbin:/usr/sbin
+
+D=$(mktemp -d "${TMPDIR:-/tmp}/cowsnap-cli.XXXXXX") || exit 1
+trap 'rm -rf "$D"' EXIT
+cd "$D" || exit 1
+
+T=0
+FAILED=0
+CS_ENV=		# environment of the runs of t()
+
+ok() { T=$((T + 1)); echo "ok $T - $*"; }
+not_ok() { T=$((T + 1)); echo "not ok $T - $*"; FAILED=$((FAILED + 1)); }
+diag() { sed 's/^/#   /'; }
+
+# expect_file FILE EXPECTED: FILE holds EXPECTED and a newline, or
+# nothing at all when EXPECTED is empty.
+expect_file() {
+	if [ -z "$2" ]; then
+		[ ! -s "$1" ]
+	else
+		printf '%s\n' "$2" >"$D/.expected"
+		cmp -s "$1" "$D/.expected"
+	fi
+}
+
+# t DESC RC STDOUT STDERR ARGS...: run cowsnap ARGS, check all three.
+t() {
+	desc=$1 rc=$2 out=$3 err=$4
+	shift 4
+	# shellcheck disable=SC2086 # CS_ENV is a list of NAME=VALUE words
+	env $CS_ENV "$CS" "$@" >"$D/.out" 2>"$D/.err"
+	got=$?
+	if [ "$got" = "$rc" ] && expect_file "$D/.out" "$out" &&
+	   expect_file "$D/.err" "$err"; then
+		ok "$desc"
+		return
+	fi
+	not_ok "$desc"
+	echo "exit code $got, expected $rc; cowsnap $*" | diag
+	echo "stdout:" | diag; diag <"$D/.out"
+	echo "expected stdout:" | diag; printf '%s\n' "$out" | diag
+	echo "stderr:" | diag; diag <"$D/.err"
+	echo "expected stderr:" | diag; printf '%s\n' "$err" | diag
+}
+
+# usage_error DESC MESSAGE HINT_CMD ARGS...: exit code 1, the message
+# and "Try 'cowsnap HINT_CMD --help'." on stderr, nothing on stdout.
+usage_error() {
+	desc=$1 msg=$2 cmd=$3
+	shift 3
+	t "$desc" 1 "" "cowsnap: $msg
+Try 'cowsnap ${cmd:+$cmd }--help'." "$@"
+}
+
+# ---- fixtures ---------------------------------------------------------
+
+truncate -s 1M origin			# 2048 sectors
+truncate -s 2M origin2			# 4096 sectors
+truncate -s 1049000 odd			# 2048 sectors and 424 bytes
+truncate -s 0 empty
+truncate -s 64K store			# 128 sectors: 16 chunks of 8
+truncate -s 12K store3			# 24 sectors: exactly 3 chunks of 8
+truncate -s 11K store2			# 22 sectors: 2 chunks of 8
+truncate -s 3M big			# 6144 sectors: 3 chunks of 2048
+mkdir dir
+ln -s origin link
+ln origin hard
+
+# ---- version and help -------------------------------------------------
+
+t "version" 0 "cowsnap $VERSION" "" version
+t "--version" 0 "cowsnap $VERSION" "" --version
+t "-V" 0 "cowsnap $VERSION" "" -V
+usage_error "version takes no argument" "unexpected argument 'now'" \
+	version version now
+
+"$CS" --help >"$D/.out" 2>"$D/.err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$D/.err" ] &&
+   [ "$(sed -n 1,2p "$D/.out")" = "Usage:
+ cowsnap <command> [options]" ] &&
+   grep -qx ' table    print the dmsetup table of a snapshot'"'"'s views' "$D/.out" &&
+   grep -qx ' status   show the state of cowsnap devices' "$D/.out"; then
+	ok "--help: usage on stdout, every command listed, exit 0"
+else
+	not_ok "--help: usage on stdout, every command listed, exit 0"
+fi
+for cmd in table status version; do
+	"$CS" $cmd --help >"$D/.out" 2>"$D/.err"
+	rc=$?
+	if [ $rc = 0 ] && [ ! -s "$D/.err" ] &&
+	   [ "$(sed -n 1p "$D/.out")" = "Usage:" ] &&
+	   sed -n 2p "$D/.out" | grep -q "^ cowsnap $cmd"; then
+		ok "$cmd --help: its usage on stdout, exit 0"
+	else
+		not_ok "$cmd --help: its usage on stdout, exit 0"
+	fi
+done
+
+# ---- command-line errors (exit code 1) --------------------------------
+
+usage_error "no command" "no command given" ""
+usage_error "unknown command" "unknown command 'snapshot'" "" snapshot
+usage_error "unknown global option" "unrecognized option '--verbose'" "" \
+	--verbose table
+usage_error "missing --origin" "--origin is required" table table --store store
+usage_error "missing --store" "--store is required" table table --origin origin
+for c in 0 4 12 100 4096 abc 8k -8; do
+	usage_error "chunk '$c' refused" \
+		"invalid chunk size '$c': expected a power of two from 8 to 2048 sectors" \
+		table table --origin origin --store store --chunk "$c"
+done
+usage_error "mode 'snapshot' refused" \
+	"invalid mode 'snapshot': expected cow or row" table \
+	table --origin origin --store store --mode snapshot
+usage_error "view 'all' refused" \
+	"invalid view 'all': expected live, snap or both" table \
+	table --origin origin --store store --view all
+for lw in 0 x -1; do
+	usage_error "low water '$lw' refused" \
+		"invalid low water mark '$lw': expected a number of chunks of at least 1" \
+		table table --origin origin --store store --low-water "$lw"
+done
+usage_error "--transient with --reformat" \
+	"--transient and --reformat exclude each other" table \
+	table --origin origin --store store --transient --reformat
+usage_error "unknown table option" "unrecognized option '--size'" table \
+	table --origin origin --store store --size 10
+usage_error "unknown short option" "invalid option -- 'x'" table \
+	table --origin origin --store store -x
+usage_error "long option without its argument" \
+	"option '--chunk' requires an argument" table \
+	table --origin origin --store store --chunk
+usage_error "short option without its argument" \
+	"option requires an argument -- 's'" table table --origin origin -s
+usage_error "argument to a flag" "option '--force' doesn't allow an argument" \
+	table table --origin origin --store store --force=yes
+usage_error "extra argument" "unexpected argument 'now'" table \
+	table --origin origin --store store now
+usage_error "path with a blank" \
+	"the store path contains white space, which a table line cannot hold" \
+	table table --origin origin --store "my store"
+usage_error "empty path" "the origin path is empty" table \
+	table --origin "" --store store
+usage_error "status: unknown option" "unrecognized option '--all'" status \
+	status --all
+usage_error "status: two names" "unexpected argument 'b'" status status a b
+
+# ---- table lines ------------------------------------------------------
+
+t "defaults: cow, 8 sectors, live" 0 \
+	"0 2048 cowsnap origin store cow 8 live" "" \
+	table --origin origin --store store
+t "row mode" 0 "0 2048 cowsnap origin store row 8 live" "" \
+	table --origin origin --store store --mode row
+t "cow mode, 16-sector chunks" 0 "0 2048 cowsnap origin store cow 16 live" "" \
+	table --origin origin --store store --mode cow --chunk 16
+t "snapshot view" 0 "0 2048 cowsnap origin store cow 8 snap" "" \
+	table --origin origin --store store --view snap
+t "live view asked for" 0 "0 2048 cowsnap origin store cow 8 live" "" \
+	table --origin origin --store store --view live
+t "both views: live then snap" 0 "0 2048 cowsnap origin store cow 8 live
+0 2048 cowsnap origin store cow 8 snap" "" \
+	table --origin origin --store store --view both
+t "row, both views, 2048-sector chunks, reformat" 0 \
+	"0 2048 cowsnap origin big row 2048 live 1 reformat
+0 2048 cowsnap origin big row 2048 snap 1 reformat" "" \
+	table --origin origin --store big --mode row --chunk 2048 --view both --reformat
+t "transient and low water: three feature words" 0 \
+	"0 2048 cowsnap origin store cow 32 snap 3 transient low_water 100" "" \
+	table --origin origin --store store --chunk 32 --view snap \
+	--low-water 100 --transient
+t "low water alone: two feature words" 0 \
+	"0 2048 cowsnap origin store cow 8 live 2 low_water 1" "" \
+	table --origin origin --store store --low-water 1
+t "short options" 0 "0 2048 cowsnap origin store row 32 live" "" \
+	table -o origin -s store -m row -c 32
+t "options after a repeated option: the last one wins" 0 \
+	"0 2048 cowsnap origin store row 8 live" "" \
+	table --origin origin --store store --mode cow --mode row
+t "origin size rounded down to whole sectors" 0 \
+	"0 2048 cowsnap odd store cow 8 live" "" table --origin odd --store store
+t "a store of exactly 3 chunks" 0 "0 2048 cowsnap origin store3 cow 8 live" "" \
+	table --origin origin --store store3
+t "absolute paths kept as given" 0 \
+	"0 2048 cowsnap $D/origin $D/store cow 8 live" "" \
+	table --origin "$D/origin" --store "$D/store"
+
+t "JSON, both views" 0 '{
+  "origin": "origin",
+  "origin_sectors": 2048,
+  "store": "store",
+  "store_sectors": 128,
+  "store_chunks": 8,
+  "mode": "row",
+  "chunk_sectors": 16,
+  "transient": true,
+  "reformat": false,
+  "low_water": 5,
+  "tables": [
+    {
+      "view": "live",
+      "table": "0 2048 cowsnap origin store row 16 live 3 transient low_water 5"
+    },
+    {
+      "view": "snap",
+      "table": "0 2048 cowsnap origin store row 16 snap 3 transient low_water 5"
+    }
+  ]
+}' "" table --origin origin --store store --mode row --chunk 16 --view both \
+	--transient --low-water 5 --json
+t "JSON, -J, defaults" 0 '{
+  "origin": "origin",
+  "origin_sectors": 2048,
+  "store": "store",
+  "store_sectors": 128,
+  "store_chunks": 16,
+  "mode": "cow",
+  "chunk_sectors": 8,
+  "transient": false,
+  "reformat": false,
+  "low_water": null,
+  "tables": [
+    {
+      "view": "live",
+      "table": "0 2048 cowsnap origin store cow 8 live"
+    }
+  ]
+}' "" table -o origin -s store -J
+
+# ---- device errors (exit code 2) --------------------------------------
+
+t "origin missing" 2 "" \
+	"cowsnap: cannot open origin nope: No such file or directory" \
+	table --origin nope --store store
+t "store missing" 2 "" \
+	"cowsnap: cannot open store nope: No such file or directory" \
+	table --origin origin --store nope
+t "store is a directory" 2 "" \
+	"cowsnap: store dir is neither a block device nor a regular file" \
+	table --origin origin --store dir
+t "origin is a character device" 2 "" \
+	"cowsnap: origin /dev/null is neither a block device nor a regular file" \
+	table --origin /dev/null --store store
+t "origin and store the same file" 2 "" \
+	"cowsnap: origin origin and store origin are the same device" \
+	table --origin origin --store origin
+t "store a symbolic link to the origin" 2 "" \
+	"cowsnap: origin origin and store link are the same device" \
+	table --origin origin --store link
+t "store a hard link to the origin" 2 "" \
+	"cowsnap: origin origin and store hard are the same device" \
+	table --origin origin --store hard
+t "store of 2 chunks" 2 "" \
+	"cowsnap: store store2 is too small: 22 sectors hold 2 chunks of 8 sectors, at least 3 are needed" \
+	table --origin origin --store store2
+t "store too small for 2048-sector chunks" 2 "" \
+	"cowsnap: store store is too small: 128 sectors hold 0 chunks of 2048 sectors, at least 3 are needed" \
+	table --origin origin --store store --chunk 2048
+t "empty origin" 2 "" \
+	"cowsnap: origin empty is empty: a table needs at least one sector" \
+	table --origin empty --store store
+if [ -w /dev/full ]; then
+	"$CS" table --origin origin --store store >/dev/full 2>"$D/.err"
+	rc=$?
+	if [ $rc = 2 ] && expect_file "$D/.err" \
+		"cowsnap: cannot write the output: No space left on device"; then
+		ok "output cannot be written"
+	else
+		not_ok "output cannot be written (exit code $rc)"
+		diag <"$D/.err"
+	fi
+else
+	ok "# SKIP no /dev/full"
+fi
+
+# ---- what the store holds (exit code 3, or 2 for another table) ------
+
+if command -v mkfs.ext4 >/dev/null 2>&1; then
+	truncate -s 16M ext4
+	mkfs.ext4 -q -F ext4 >/dev/null 2>&1
+	t "store with an ext4 file system refused" 3 "" \
+		"cowsnap: store ext4 holds a ext4 signature; use --force to overwrite it" \
+		table --origin origin --store ext4
+	t "store with an ext4 file system, --force" 0 \
+		"0 2048 cowsnap origin ext4 cow 8 live" "" \
+		table --origin origin --store ext4 --force
+	t "store with an ext4 file system, -f" 0 \
+		"0 2048 cowsnap origin ext4 cow 8 snap" "" \
+		table --origin origin --store ext4 --view snap -f
+	t "refused even with --reformat" 3 "" \
+		"cowsnap: store ext4 holds a ext4 signature; use --force to overwrite it" \
+		table --origin origin --store ext4 --reformat
+else
+	for _ in 1 2 3 4; do ok "# SKIP mkfs.ext4 not found"; done
+fi
+
+# A DOS partition table: one Linux partition, and the boot signature.
+truncate -s 16M mbr
+printf '\000\040\041\000\203\276\062\000\000\010\000\000\000\170\000\000' |
+	dd of=mbr bs=1 seek=446 conv=notrunc 2>/dev/null
+printf '\125\252' | dd of=mbr bs=1 seek=510 conv=notrunc 2>/dev/null
+t "store with a partition table refused" 3 "" \
+	"cowsnap: store mbr holds a dos partition table; use --force to overwrite it" \
+	table --origin origin --store mbr
+t "store with a partition table, --force" 0 \
+	"0 2048 cowsnap origin mbr cow 8 live" "" \
+	table --origin origin --store mbr --force
+
+# A cowsnap store made for (cow, 8 sectors, 2048-sector origin).
+truncate -s 64K cs
+"$MKSB" cs cow 8 2048
+t "cowsnap store of this table reused" 0 "0 2048 cowsnap origin cs cow 8 live" "" \
+	table --origin origin --store cs
+t "cowsnap store and another chunk size" 2 "" \
+	"cowsnap: store cs holds a cowsnap snapshot made for another table: store chunk size mismatch: table says 16 sectors, store holds 8" \
+	table --origin origin --store cs --chunk 16
+t "cowsnap store and another mode" 2 "" \
+	"cowsnap: store cs holds a cowsnap snapshot made for another table: store mode mismatch: table says row, store holds cow" \
+	table --origin origin --store cs --mode row --force
+t "cowsnap store and another origin" 2 "" \
+	"cowsnap: store cs holds a cowsnap snapshot made for another table: store origin size mismatch: origin has 4096 sectors, store was made for 2048" \
+	table --origin origin2 --store cs
+t "cowsnap store and --reformat" 3 "" \
+	"cowsnap: store cs holds a cowsnap snapshot that --reformat would overwrite; use --force to overwrite it" \
+	table --origin origin --store cs --reformat
+t "cowsnap store and --reformat --force" 0 \
+	"0 2048 cowsnap origin cs row 16 live 1 reformat" "" \
+	table --origin origin --store cs --reformat --force --mode row --chunk 16
+t "cowsnap store and --transient" 3 "" \
+	"cowsnap: store cs holds a cowsnap snapshot that --transient would overwrite; use --force to overwrite it" \
+	table --origin origin --store cs --transient
+
+truncate -s 64K bad
+"$MKSB" bad cow 8 2048 corrupt
+"$CS" table --origin origin --store bad >"$D/.out" 2>"$D/.err"
+rc=$?
+case "$(cat "$D/.err")" in
+"cowsnap: store bad holds a cowsnap superblock that does not validate (checksum mismatch: expected 0x"*", found 0x"*"); use --force to overwrite it")
+	if [ $rc = 3 ] && [ ! -s "$D/.out" ]; then
+		ok "damaged cowsnap store refused"
+	else
+		not_ok "damaged cowsnap store refused (exit code $rc)"
+	fi ;;
+*)	not_ok "damaged cowsnap store refused"; diag <"$D/.err" ;;
+esac
+t "damaged cowsnap store, --force" 0 "0 2048 cowsnap origin bad cow 8 live" "" \
+	table --origin origin --store bad --force
+
+# ---- status, against the libdevmapper stand-in (exit code 4) ---------
+
+cat >dm-two <<'EOF'
+status cs_live 0 2048 cowsnap cow live passthrough 0 1024 0 -
+table cs_live 0 2048 cowsnap 7:0 7:1 cow 64 live
+status lin 0 100 linear
+table lin 0 100 linear 7:0 0
+status cs_snap 0 2048 cowsnap cow snap invalid 1024 1024 3 store_full
+table cs_snap 0 2048 cowsnap 7:0 7:1 cow 64 snap 3 transient low_water 100
+EOF
+cat >dm-other <<'EOF'
+status lin 0 100 linear
+status new 0 8 cowsnap row snap merging 1 8 1 - 77
+table new 0 8 cowsnap 7:0 7:1 row 8 snap
+EOF
+cat >dm-bad-status <<'EOF'
+status cs_live 0 2048 cowsnap cow live passthrough 0 1024 0 -
+table cs_live 0 2048 cowsnap 7:0 7:1 cow 64 live
+status bad 0 2048 cowsnap cow live valid x 2 3 -
+table bad 0 2048 cowsnap 7:0 7:1 cow 8 live
+EOF
+cat >dm-bad-table <<'EOF'
+status bad 0 2048 cowsnap cow live valid 1 2 3 -
+table bad 0 2048 cowsnap 7:0 7:1 cow 12 live
+status gone 0 2048 cowsnap cow live valid 1 2 3 -
+EOF
+: >dm-none
+
+# Every call of cowsnap into libdevmapper must bind to the stand-in.
+bound=$(LD_BIND_NOW=1 LD_DEBUG=bindings LD_PRELOAD="$FAKEDM" \
+	"$CS" status --bogus 2>&1 >/dev/null |
+	grep "binding file $CS .* to $FAKEDM .*: normal symbol" |
+	grep -cE "\`dm_(task_(create|run|destroy|get_names|get_errno|get_info|set_name|no_open_count)|get_next_target|log_with_errno_init|udev_set_sync_support)'")
+if [ "$bound" = 11 ]; then
+	ok "the libdevmapper stand-in replaces all 11 calls"
+	STATUS_HEAD="NAME    MODE VIEW STATE       CHUNK USED         TOTAL          USE% REASON"
+	STATUS_LIVE="cs_live cow  live passthrough 32KiB 0 (0B)       1024 (32MiB)   0.0% -"
+	STATUS_SNAP="cs_snap cow  snap invalid     32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full"
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-two"
+	t "status: every cowsnap device, others skipped" 0 "$STATUS_HEAD
+$STATUS_LIVE
+$STATUS_SNAP" "" status
+	t "status NAME" 0 "NAME    MODE VIEW STATE   CHUNK USED         TOTAL          USE% REASON
+cs_snap cow  snap invalid 32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full" "" \
+		status cs_snap
+	t "status --json NAME" 0 '{
+  "devices": [
+    {
+      "name": "cs_live",
+      "start": 0,
+      "length": 2048,
+      "mode": "cow",
+      "view": "live",
+      "state": "passthrough",
+      "chunk_sectors": 64,
+      "used_chunks": 0,
+      "total_chunks": 1024,
+      "used_bytes": 0,
+      "total_bytes": 33554432,
+      "use_percent": 0.0,
+      "metadata_blocks": 0,
+      "invalid_reason": null
+    }
+  ]
+}' "" status --json cs_live
+	t "status of a device of another target" 4 "" \
+		"cowsnap: lin is not a cowsnap device" status lin
+	t "status of a missing device" 4 "" \
+		"cowsnap: no device-mapper device named 'nope'" status -J nope
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-other"
+	t "status: an unknown state and an appended word" 0 \
+		"NAME MODE VIEW STATE   CHUNK USED     TOTAL      USE% REASON
+new  row  snap merging 4KiB  1 (4KiB) 8 (32KiB) 12.5% -" "" status
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-none"
+	t "status without devices: no output" 0 "" "" status
+	t "status --json without devices" 0 '{
+  "devices": []
+}' "" status --json
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-bad-status"
+	t "status: a status line that does not parse" 4 "" \
+		"cowsnap: cannot parse the status of bad: 'cow live valid x 2 3 -'" status
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-bad-table"
+	t "status: a table line that does not parse" 4 "" \
+		"cowsnap: cannot parse the table of bad: '7:0 7:1 cow 12 live'" status bad
+	t "status: a device removed between status and table" 4 "" \
+		"cowsnap: no device-mapper device named 'gone'" status gone
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-two CS_FAKE_DM_FAIL=1"
+	t "status: a failing device-mapper call" 4 "" \
+		"cowsnap: device-mapper: /dev/mapper/control: open failed: Permission denied" \
+		status
+	CS_ENV=
+else
+	not_ok "the libdevmapper stand-in replaces all 11 calls (bound: $bound); status tests not run"
+fi
+
+echo "1..$T"
+[ $FAILED = 0 ] || echo "# $FAILED of $T tests failed"
+[ $FAILED = 0 ]
