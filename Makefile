@@ -49,7 +49,7 @@ vm: deps
 	@qemu/vm.sh $(KERNEL)
 
 lint: deps
-	@tests/check.sh --only lint
+	@tests/check.sh --only "lint build"
 
 bench: deps
 	@echo "make bench: not implemented yet (issue 6)" >&2; exit 1

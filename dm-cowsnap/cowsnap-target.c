@@ -6,11 +6,9 @@
  *
  * This file holds the target methods: constructor, destructor, map,
  * status, and the registry of states shared by the two views of one
- * origin/store pair.
- *
- * Current stage: the store is not used yet.  The live view passes I/O
- * through to the origin; the snapshot view reads the origin and refuses
- * writes.  Status reports the state "passthrough".
+ * origin/store pair.  What a view does with a bio depends on the mode
+ * (cowsnap-cow.c), what the store holds on its volume is in
+ * cowsnap-store.c, the shared state in cowsnap-state.c.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -20,16 +18,8 @@
 
 #include "cowsnap.h"
 #include "cowsnap-compat.h"
+#include "cowsnap-store.h"
 #include "cowsnap-version.h"
-
-/* Per-table, per-view target context. */
-struct cowsnap_target {
-	struct dm_target *ti;
-	struct cowsnap_params params;	/* paths valid in ctr only */
-	struct dm_dev *origin;
-	struct dm_dev *store;
-	struct cowsnap_state *state;	/* one reference held */
-};
 
 /*
  * Registry of states, keyed by the store's dev_t.
@@ -66,22 +56,39 @@ static int state_matches(struct cowsnap_state *s, struct cowsnap_target *ct,
 		*error = "Store is already in use with another chunk size";
 		return -EINVAL;
 	}
+	if (s->transient != !!(ct->params.features & COWSNAP_F_TRANSIENT)) {
+		*error = "Store is already in use with(out) feature transient";
+		return -EINVAL;
+	}
 	return 0;
 }
 
-static struct cowsnap_state *state_create(struct cowsnap_target *ct)
+static int state_create(struct cowsnap_target *ct, struct cowsnap_state **out,
+			char **error)
 {
 	struct cowsnap_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	int r;
 
-	if (!s)
-		return NULL;
-	kref_init(&s->kref);
-	s->store_dev = ct->store->bdev->bd_dev;
-	s->origin_dev = ct->origin->bdev->bd_dev;
-	s->mode = ct->params.mode;
-	s->chunk_sectors = ct->params.chunk_sectors;
-	s->origin_sectors = bdev_nr_sectors(ct->origin->bdev);
-	return s;
+	if (!s) {
+		*error = "Cannot allocate the shared state";
+		return -ENOMEM;
+	}
+	r = cowsnap_state_init(s, ct, error);
+	if (r) {
+		kfree(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+/* A reload of a view: pick up its low-water mark and a grown store. */
+static void state_reattach(struct cowsnap_state *s, struct cowsnap_target *ct)
+{
+	if (ct->params.features & COWSNAP_F_LOW_WATER)
+		WRITE_ONCE(s->low_water, ct->params.low_water_chunks);
+	WRITE_ONCE(s->resize_requested, true);
+	cowsnap_wake_worker(s);
 }
 
 /* Find the state of this view's origin/store pair, or create it. */
@@ -94,19 +101,17 @@ static int state_get(struct cowsnap_target *ct, char **error)
 	s = __state_find(ct->store->bdev->bd_dev, true);
 	if (s) {
 		r = state_matches(s, ct, error);
-		if (!r)
+		if (!r) {
 			kref_get(&s->kref);
+			state_reattach(s, ct);
+		}
 	} else if (__state_find(ct->origin->bdev->bd_dev, false)) {
 		*error = "Origin already has a snapshot in another store";
 		r = -EBUSY;
 	} else {
-		s = state_create(ct);
-		if (s)
+		r = state_create(ct, &s, error);
+		if (!r)
 			list_add(&s->node, &cowsnap_registry);
-		else
-			r = -ENOMEM;
-		if (r)
-			*error = "Cannot allocate the shared state";
 	}
 	mutex_unlock(&cowsnap_registry_lock);
 	if (!r)
@@ -120,6 +125,7 @@ static void state_release(struct kref *kref)
 
 	list_del(&s->node);
 	mutex_unlock(&cowsnap_registry_lock);
+	cowsnap_state_exit(s);
 	kfree(s);
 }
 
@@ -153,13 +159,11 @@ static void put_devices(struct dm_target *ti, struct cowsnap_target *ct)
 	dm_put_device(ti, ct->origin);
 }
 
-/* Smallest store: the superblock chunk, one metadata and one data chunk. */
-#define COWSNAP_MIN_STORE_CHUNKS	3
-
 static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 {
 	struct block_device *origin = ct->origin->bdev;
 	struct block_device *store = ct->store->bdev;
+	struct cowsnap_layout l;
 
 	if (origin->bd_dev == store->bd_dev) {
 		ti->error = "Origin and store are the same device";
@@ -169,19 +173,29 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 		ti->error = "Target length must equal the origin's size";
 		return -EINVAL;
 	}
-	if (bdev_nr_sectors(store) >> ct->params.chunk_shift <
-	    COWSNAP_MIN_STORE_CHUNKS) {
-		ti->error = "Store device too small: needs at least 3 chunks";
+	cowsnap_layout_init(&l, ct->params.chunk_sectors);
+	if (!cowsnap_data_capacity(&l, bdev_nr_sectors(store) >>
+				   ct->params.chunk_shift)) {
+		ti->error = "Store device too small: no room for a data chunk";
 		return -ENOSPC;
 	}
 	return 0;
 }
 
+/*
+ * Flushes reach the origin (live view) or the store (snapshot view).
+ * Discards and write-zeroes are not supported while a snapshot exists:
+ * the block layer reports no support, so no data the snapshot needs is
+ * ever dropped.
+ */
 static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
 {
+	const struct cowsnap_mode_ops *ops = ct->state->ops;
+
 	ti->num_flush_bios = 1;
-	if (ct->params.view == COWSNAP_VIEW_LIVE)
-		ti->num_discard_bios = 1;
+	ti->per_io_data_size = sizeof(struct cowsnap_bio);
+	ct->map = ct->params.view == COWSNAP_VIEW_LIVE ? ops->map_live :
+							  ops->map_snap;
 }
 
 /*
@@ -226,6 +240,11 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = check_geometry(ti, ct);
 	if (r)
 		goto bad_devices;
+	if (ct->params.mode == COWSNAP_MODE_ROW) {
+		ti->error = "Mode row is not implemented yet";
+		r = -EOPNOTSUPP;
+		goto bad_devices;
+	}
 	r = state_get(ct, &ti->error);
 	if (r)
 		goto bad_devices;
@@ -236,6 +255,7 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ct->params.origin_path = NULL;
 	ct->params.store_path = NULL;
 	ti->private = ct;
+	cowsnap_state_attach(ct->state, ct);
 	return 0;
 
 bad_state:
@@ -251,6 +271,7 @@ static void cowsnap_dtr(struct dm_target *ti)
 {
 	struct cowsnap_target *ct = ti->private;
 
+	cowsnap_state_detach(ct->state, ct);
 	state_put(ct->state);
 	put_devices(ti, ct);
 	kfree(ct);
@@ -260,14 +281,20 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 {
 	struct cowsnap_target *ct = ti->private;
 
-	if (ct->params.view == COWSNAP_VIEW_SNAP &&
-	    op_is_write(bio_op(bio)) && bio_sectors(bio))
-		return DM_MAPIO_KILL;
-	bio_set_dev(bio, ct->origin->bdev);
+	cowsnap_pb(bio)->tracked = false;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector =
 			dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return DM_MAPIO_REMAPPED;
+	return ct->map(ct, bio);
+}
+
+static int cowsnap_end_io(struct dm_target *ti, struct bio *bio,
+			  blk_status_t *error)
+{
+	struct cowsnap_target *ct = ti->private;
+
+	ct->state->ops->end_io(ct, bio);
+	return DM_ENDIO_DONE;
 }
 
 /*
@@ -279,12 +306,17 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 static void emit_info(struct cowsnap_target *ct, char *result,
 		      unsigned int maxlen)
 {
-	u64 total = bdev_nr_sectors(ct->store->bdev) >> ct->params.chunk_shift;
+	struct cowsnap_state *s = ct->state;
+	struct cowsnap_store_usage u;
 	unsigned int sz = 0;
 
-	DMEMIT("%s %s passthrough 0 %llu 0 -",
+	cowsnap_store_usage(s->store, &u);
+	DMEMIT("%s %s %s %llu %llu %llu %s",
 	       cowsnap_mode_name(ct->params.mode),
-	       cowsnap_view_name(ct->params.view), total);
+	       cowsnap_view_name(ct->params.view),
+	       cowsnap_valid(s) ? "valid" : "invalid",
+	       u.used_chunks, u.total_chunks, u.metadata_blocks,
+	       cowsnap_reason_name(READ_ONCE(s->invalid_reason)));
 }
 
 static void cowsnap_status(struct dm_target *ti, status_type_t type,
@@ -317,8 +349,11 @@ static int cowsnap_iterate_devices(struct dm_target *ti,
 				   iterate_devices_callout_fn fn, void *data)
 {
 	struct cowsnap_target *ct = ti->private;
+	int r = fn(ti, ct->origin, 0, ti->len, data);
 
-	return fn(ti, ct->origin, 0, ti->len, data);
+	if (!r && ct->params.view == COWSNAP_VIEW_SNAP)
+		r = fn(ti, ct->store, 0, bdev_nr_sectors(ct->store->bdev), data);
+	return r;
 }
 
 static struct target_type cowsnap_target_type = {
@@ -329,22 +364,29 @@ static struct target_type cowsnap_target_type = {
 	.ctr = cowsnap_ctr,
 	.dtr = cowsnap_dtr,
 	.map = cowsnap_map,
+	.end_io = cowsnap_end_io,
 	.status = cowsnap_status,
 	.iterate_devices = cowsnap_iterate_devices,
 };
 
 static int __init dm_cowsnap_init(void)
 {
-	int r = dm_register_target(&cowsnap_target_type);
+	int r = cowsnap_index_module_init();
 
 	if (r)
+		return r;
+	r = dm_register_target(&cowsnap_target_type);
+	if (r) {
 		DMERR("register failed %d", r);
+		cowsnap_index_module_exit();
+	}
 	return r;
 }
 
 static void __exit dm_cowsnap_exit(void)
 {
 	dm_unregister_target(&cowsnap_target_type);
+	cowsnap_index_module_exit();
 }
 
 module_init(dm_cowsnap_init);

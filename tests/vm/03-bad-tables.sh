@@ -2,9 +2,10 @@
 # Malformed tables are refused, each with its own constructor error, and
 # nothing is left behind (kmemleak checks that on the debug kernel).
 . /tests/vm/lib.sh
-plan 28
+plan 29
 
 LEN=$(sectors $ORIGIN)
+wipe_store $STORE
 P="0 $LEN cowsnap $ORIGIN $STORE"
 
 refused "no arguments" "Not enough arguments" "0 $LEN cowsnap"
@@ -32,13 +33,14 @@ refused "origin is the store" "Origin and store are the same device" "0 $LEN cow
 refused "length differs from the origin" "Target length must equal the origin's size" "0 1024 cowsnap $ORIGIN $STORE cow 8 live"
 
 dm_create cs_tiny "0 16 linear $SCRATCH 0"
-refused "store too small" "Store device too small: needs at least 3 chunks" "0 $LEN cowsnap $ORIGIN /dev/mapper/cs_tiny cow 8 live"
+refused "store too small" "Store device too small: no room for a data chunk" "0 $LEN cowsnap $ORIGIN /dev/mapper/cs_tiny cow 8 live"
 dmsetup remove cs_tiny
 
 # A loaded state refuses tables that disagree with it.
 dm_create cs_live "$P cow 8 live"
 refused "other chunk size for a loaded store" "Store is already in use with another chunk size" "$P cow 16 snap"
-refused "other mode for a loaded store" "Store is already in use in the other mode" "$P row 8 snap"
+refused "row mode (not implemented yet)" "Mode row is not implemented yet" "$P row 8 snap"
+refused "transient for a persistent loaded store" "Store is already in use with(out) feature transient" "$P cow 8 snap 1 transient"
 refused "other origin for a loaded store" "Store is already in use with another origin" "0 $(sectors $SCRATCH) cowsnap $SCRATCH $STORE cow 8 snap"
 refused "origin already snapshotted in another store" "Origin already has a snapshot in another store" "0 $LEN cowsnap $ORIGIN $SCRATCH cow 8 snap"
 dmsetup remove cs_live

@@ -23,6 +23,20 @@ check() {
 	if "$@"; then ok "$d"; else not_ok "$d (command failed: $*)"; fi
 }
 
+# must DESC COMMAND...: like check, but a failure ends the scenario: the
+# points after it would only test the aftermath.
+must() {
+	d=$1
+	shift
+	if "$@"; then
+		ok "$d"
+	else
+		not_ok "$d (command failed: $*)"
+		echo "Bail out! $d"
+		exit 1
+	fi
+}
+
 # is DESC GOT EXPECTED
 is() {
 	if [ "$2" = "$3" ]; then
@@ -35,11 +49,15 @@ is() {
 }
 
 sectors() { blockdev --getsz "$1"; }
+
+# wipe_store DEV: make DEV a blank store (its first MiB zero).
+wipe_store() { dd if=/dev/zero of="$1" bs=1M count=1 conv=fsync 2>/dev/null; }
 devno() { cat "/sys/class/block/$(basename "$(readlink -f "$1")")/dev"; }
 
 # dm_create NAME TABLE: create a device and its node.
 dm_create() {
-	dmsetup create "$1" --table "$2" && dmsetup mknodes "$1"
+	dmsetup create "$1" --table "$2" && dmsetup mknodes "$1" &&
+		[ -b "/dev/mapper/$1" ]
 }
 
 dm_remove_all() {
@@ -59,11 +77,11 @@ refused() {
 		dmsetup remove cs_bad
 		return
 	fi
-	msg=$(dmesg | grep -o 'cowsnap: .*' | head -1)
-	case "$msg" in
-	*"$2"*) ok "$1 refused: $2" ;;
-	*) not_ok "$1: expected '$2', kernel said '$msg'" ;;
-	esac
+	if dmesg | grep -o 'cowsnap: .*' | grep -qF -- "$2"; then
+		ok "$1 refused: $2"
+	else
+		not_ok "$1: expected '$2', kernel said '$(dmesg | grep -o 'cowsnap: .*' | tr '\n' '|')'"
+	fi
 	dmsetup remove cs_bad 2>/dev/null
 	return 0
 }
@@ -88,3 +106,21 @@ same_range() {
 	rm -f /tmp/ra.$$ /tmp/rb.$$
 	return $r
 }
+
+# rnd N: a pseudo-random number in [0, N).
+rnd() { echo $(( (RANDOM * 32768 + RANDOM) % $1 )); }
+
+# write_both DEV FILE SRC_FILE OFF SECTORS: write SECTORS sectors of
+# SRC_FILE (from a random place) at OFF of DEV and of the expected image
+# FILE, so FILE always holds what DEV should read back.
+write_both() {
+	src=$(rnd $(( $(stat -c %s "$3") / 512 - $5 )))
+	dd if="$3" of="$1" bs=512 skip="$src" seek="$4" count="$5" conv=notrunc,fsync 2>/dev/null &&
+	dd if="$3" of="$2" bs=512 skip="$src" seek="$4" count="$5" conv=notrunc 2>/dev/null
+}
+
+# same_dev DEV_A DEV_OR_FILE_B SECTORS: the first SECTORS sectors match.
+same_dev() { same_range "$1" 0 "$2" 0 "$3"; }
+
+# cowsnap_field VIEW N: field N of the cowsnap status (1 = mode).
+cowsnap_field() { dmsetup status "$1" | awk -v n="$2" '{print $(3 + n)}'; }

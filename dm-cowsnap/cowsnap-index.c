@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-cowsnap: the exception index (see cowsnap-index.h).
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/rculist.h>
+
+#include "cowsnap-index.h"
+
+#define INDEX_MIN_BITS	6
+#define INDEX_MAX_BITS	22
+
+static struct kmem_cache *exception_cache;
+
+int cowsnap_index_init(struct cowsnap_index *ix, u64 capacity)
+{
+	u32 bits = capacity > 2 ? ilog2(capacity) : 0;
+
+	ix->bits = clamp_t(u32, bits, INDEX_MIN_BITS, INDEX_MAX_BITS);
+	ix->buckets = kvcalloc(1UL << ix->bits, sizeof(*ix->buckets),
+			       GFP_KERNEL);
+	if (!ix->buckets)
+		return -ENOMEM;
+	spin_lock_init(&ix->insert_lock);
+	ix->count = 0;
+	return 0;
+}
+
+void cowsnap_index_destroy(struct cowsnap_index *ix)
+{
+	struct cowsnap_exception *e;
+	struct hlist_node *tmp;
+	u32 i;
+
+	if (!ix->buckets)
+		return;
+	for (i = 0; i < (1U << ix->bits); i++)
+		hlist_for_each_entry_safe(e, tmp, &ix->buckets[i], node)
+			kmem_cache_free(exception_cache, e);
+	kvfree(ix->buckets);
+	ix->buckets = NULL;
+}
+
+static struct hlist_head *bucket(struct cowsnap_index *ix, u64 origin_chunk)
+{
+	return &ix->buckets[hash_64(origin_chunk, ix->bits)];
+}
+
+static struct cowsnap_exception *__find(struct hlist_head *head, u64 chunk)
+{
+	struct cowsnap_exception *e;
+
+	hlist_for_each_entry_rcu(e, head, node)
+		if (e->origin_chunk == chunk)
+			return e;
+	return NULL;
+}
+
+bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
+			  u64 *store_chunk)
+{
+	struct cowsnap_exception *e;
+
+	rcu_read_lock();
+	e = __find(bucket(ix, origin_chunk), origin_chunk);
+	if (e)
+		*store_chunk = e->store_chunk;
+	rcu_read_unlock();
+	return e;
+}
+
+int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
+			 u64 store_chunk)
+{
+	struct hlist_head *head = bucket(ix, origin_chunk);
+	struct cowsnap_exception *e;
+	int r = 0;
+
+	/* Small and rare: an exception committed on disk must be indexed. */
+	e = kmem_cache_alloc(exception_cache, GFP_NOIO | __GFP_NOFAIL);
+	e->origin_chunk = origin_chunk;
+	e->store_chunk = store_chunk;
+	spin_lock(&ix->insert_lock);
+	if (__find(head, origin_chunk)) {
+		r = -EEXIST;
+	} else {
+		hlist_add_head_rcu(&e->node, head);
+		ix->count++;
+	}
+	spin_unlock(&ix->insert_lock);
+	if (r)
+		kmem_cache_free(exception_cache, e);
+	return r;
+}
+
+int cowsnap_index_module_init(void)
+{
+	exception_cache = KMEM_CACHE(cowsnap_exception, 0);
+	return exception_cache ? 0 : -ENOMEM;
+}
+
+void cowsnap_index_module_exit(void)
+{
+	kmem_cache_destroy(exception_cache);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-cowsnap: the exception index, the in-memory map from origin chunk to
+ * store chunk of every committed exception.
+ *
+ * A fixed-size hash table of RCU-protected lists, sized from the store's
+ * capacity when the state is created.  Lookups take no lock (RCU only)
+ * and may be called from any context, map() included.  Inserts are
+ * serialised by the index's insert lock.  Entries are never removed
+ * while the index lives; cowsnap_index_destroy() frees them all and
+ * must only run when no lookup can happen any more.
+ *
+ * Memory: sizeof(struct cowsnap_exception) (32 bytes, from a slab cache)
+ * per exception, plus 8 bytes per bucket (about one bucket per two
+ * exceptions at full capacity).
+ */
+#ifndef COWSNAP_INDEX_H
+#define COWSNAP_INDEX_H
+
+#include <linux/types.h>
+#include <linux/spinlock.h>
+
+struct cowsnap_exception {
+	struct hlist_node node;
+	u64 origin_chunk;
+	u64 store_chunk;
+};
+
+struct cowsnap_index {
+	struct hlist_head *buckets;
+	u32 bits;
+	spinlock_t insert_lock;		/* serialises inserts */
+	u64 count;			/* entries; insert_lock */
+};
+
+int cowsnap_index_init(struct cowsnap_index *ix, u64 capacity);
+void cowsnap_index_destroy(struct cowsnap_index *ix);
+
+/*
+ * cowsnap_index_lookup() - store chunk of @origin_chunk, or false.
+ * Lock-free; safe in any context.
+ */
+bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
+			  u64 *store_chunk);
+
+/*
+ * cowsnap_index_insert() - add an exception.  Returns 0, or -EEXIST if
+ * @origin_chunk is mapped already.  May sleep (GFP_NOIO, never fails).
+ */
+int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
+			 u64 store_chunk);
+
+int cowsnap_index_module_init(void);
+void cowsnap_index_module_exit(void);
+
+#endif /* COWSNAP_INDEX_H */

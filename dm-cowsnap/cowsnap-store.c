@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-cowsnap: the exception store on its volume (see cowsnap-store.h).
+ *
+ * On-disk layout and validation rules: cowsnap-format.h and
+ * Documentation/dm-cowsnap-format.rst.  I/O goes through dm-io,
+ * synchronously: the store is driven by the state's worker, which may
+ * block.
+ */
+#include <linux/slab.h>
+#include <linux/uuid.h>
+#include <linux/dm-io.h>
+#include <linux/device-mapper.h>
+
+#include "cowsnap.h"
+#include "cowsnap-compat.h"
+#include "cowsnap-store.h"
+
+struct cowsnap_store {
+	struct cowsnap_store_params p;
+	struct cowsnap_layout layout;
+	struct dm_io_client *io;
+	struct cowsnap_sb sb;		/* in-memory superblock */
+	void *buf;			/* two metadata blocks for I/O */
+	u64 nonce;			/* carried by every exception block */
+	u64 generation;			/* of the last metadata write */
+	u64 store_chunks;
+	u64 next_data;			/* next data index to allocate */
+	u64 exceptions;			/* committed */
+	u64 uncommitted;		/* added since the last commit */
+	bool failed;			/* a metadata write failed */
+
+	/* The tail exception block: the one being filled. */
+	u64 tail_eb;
+	u32 tail_copy;			/* copy holding its latest version */
+	u32 tail_nr;
+	bool tail_dirty;		/* entries not yet written */
+	struct cowsnap_disk_exception *tail;
+};
+
+static int store_io(struct cowsnap_store *st, blk_opf_t opf, u64 blocknr,
+		    unsigned int blocks)
+{
+	struct dm_io_region where = {
+		.bdev = st->p.bdev,
+		.sector = blocknr * COWSNAP_BLOCK_SECTORS,
+		.count = blocks * COWSNAP_BLOCK_SECTORS,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = DM_IO_KMEM,
+		.mem.ptr.addr = st->buf,
+		.client = st->io,
+	};
+	unsigned long error_bits = 0;
+
+	return cowsnap_dm_io(&req, &where, &error_bits);
+}
+
+#define WRITE_DURABLE	(REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA | REQ_SYNC)
+
+static int write_sb(struct cowsnap_store *st)
+{
+	st->sb.generation = ++st->generation;
+	cowsnap_sb_encode(st->buf, &st->sb);
+	return store_io(st, WRITE_DURABLE, COWSNAP_SB_BLOCKNR, 1);
+}
+
+static int format_store(struct cowsnap_store *st, char **error)
+{
+	struct cowsnap_sb *sb = &st->sb;
+	int r;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->version = COWSNAP_FORMAT_VERSION;
+	generate_random_uuid(sb->uuid);
+	sb->mode = st->p.mode;
+	sb->state = COWSNAP_DISK_STATE_VALID;
+	sb->chunk_sectors = st->p.chunk_sectors;
+	sb->origin_sectors = st->p.origin_sectors;
+	sb->store_sectors = bdev_nr_sectors(st->p.bdev);
+	sb->snapshot_id = 1;
+	sb->nr_snapshots = 1;
+	st->nonce = cowsnap_sb_nonce(sb);
+	st->generation = 0;
+	r = write_sb(st);
+	if (r) {
+		DMERR("%s: cannot write the superblock: %d", st->p.name, r);
+		*error = "Cannot write the store superblock";
+	}
+	return r;
+}
+
+/* Keep a decode error for the log; map it to a static table error. */
+static int refuse_sb(struct cowsnap_store *st, int r, const char *msg,
+		     char **error)
+{
+	DMERR("%s: %s", st->p.name, msg);
+	switch (r) {
+	case -EINVAL:
+		*error = "Store is not a cowsnap store (add feature reformat to overwrite it)";
+		break;
+	case -EOPNOTSUPP:
+		*error = "Store format not supported by this module";
+		break;
+	default:
+		*error = "Store superblock is corrupt";
+		r = -EILSEQ;
+	}
+	return r;
+}
+
+/* ---- recovery ---- */
+
+struct eb_copy {
+	int r;		/* entries, or decode error */
+	u64 generation;
+	char err[COWSNAP_ERRLEN];
+};
+
+static bool copy_damaged(int r)
+{
+	return r == -EILSEQ || r == -EBADMSG;
+}
+
+/*
+ * Choose the copy holding the latest version of an exception block:
+ * returns 0 or 1, -ENODATA when neither copy was ever written (or only
+ * torn, by a first write that crashed), -EILSEQ when both are damaged.
+ */
+static int pick_copy(const struct eb_copy c[2])
+{
+	if (c[0].r >= 0 && c[1].r >= 0)
+		return c[1].generation > c[0].generation;
+	if (c[0].r >= 0)
+		return 0;
+	if (c[1].r >= 0)
+		return 1;
+	if (copy_damaged(c[0].r) && copy_damaged(c[1].r))
+		return -EILSEQ;
+	return -ENODATA;
+}
+
+static int read_eb(struct cowsnap_store *st, u64 eb, struct eb_copy c[2])
+{
+	u64 blocknr = cowsnap_eb_blocknr(&st->layout, eb, 0);
+	const struct cowsnap_disk_header *h;
+	u32 i;
+	int r;
+
+	r = store_io(st, REQ_OP_READ, blocknr, 2);
+	if (r)
+		return r;
+	for (i = 0; i < 2; i++) {
+		void *block = st->buf + i * COWSNAP_BLOCK_SIZE;
+
+		h = block;
+		c[i].r = cowsnap_eb_decode(block, blocknr + i, st->nonce,
+					   c[i].err);
+		c[i].generation = le64_to_cpu(h->generation);
+	}
+	return 0;
+}
+
+static bool eb_on_store(struct cowsnap_store *st, u64 eb)
+{
+	u64 last = cowsnap_eb_blocknr(&st->layout, eb, 1);
+
+	return (last + 1) * COWSNAP_BLOCK_SECTORS <=
+	       bdev_nr_sectors(st->p.bdev);
+}
+
+static int load_entries(struct cowsnap_store *st, const void *block, u32 nr,
+			cowsnap_store_load_fn load, void *ctx, u64 *max_data)
+{
+	const struct cowsnap_disk_eb *d = block;
+	u64 origin_chunks = cowsnap_nr_chunks(st->p.origin_sectors,
+					      ilog2(st->p.chunk_sectors));
+	u32 i;
+	int r;
+
+	for (i = 0; i < nr; i++) {
+		u64 o = le64_to_cpu(d->entries[i].origin_chunk);
+		u64 c = le64_to_cpu(d->entries[i].store_chunk);
+		u64 idx = cowsnap_data_index(&st->layout, c);
+
+		if (o >= origin_chunks || idx == (u64)-1) {
+			DMERR("%s: exception %llu -> %llu out of bounds",
+			      st->p.name, o, c);
+			return -EBADMSG;
+		}
+		r = load(ctx, o, c);
+		if (r) {
+			DMERR("%s: exception %llu -> %llu: %s", st->p.name, o,
+			      c, r == -EEXIST ? "chunk mapped twice" : "cannot load");
+			return r == -EEXIST ? -EBADMSG : r;
+		}
+		if (idx + 1 > *max_data)
+			*max_data = idx + 1;
+	}
+	return 0;
+}
+
+/* After the tail, no later exception block may hold a valid copy. */
+static int check_after_tail(struct cowsnap_store *st)
+{
+	struct eb_copy c[2];
+	u64 eb = st->tail_eb + 1;
+	int r;
+
+	if (!eb_on_store(st, eb))
+		return 0;
+	r = read_eb(st, eb, c);
+	if (r)
+		return r;
+	if (c[0].r >= 0 || c[1].r >= 0) {
+		DMERR("%s: exception block %llu is short but %llu is in use",
+		      st->p.name, st->tail_eb, eb);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int recover_eb(struct cowsnap_store *st, u64 eb,
+		      cowsnap_store_load_fn load, void *ctx, u64 *max_data,
+		      bool *tail)
+{
+	struct eb_copy c[2];
+	int r, pick;
+
+	r = read_eb(st, eb, c);
+	if (r)
+		return r;
+	pick = pick_copy(c);
+	if (pick == -EILSEQ) {
+		DMERR("%s: exception block %llu: %s; %s", st->p.name, eb,
+		      c[0].err, c[1].err);
+		return -EBADMSG;
+	}
+	*tail = true;
+	st->tail_eb = eb;
+	if (pick < 0) {			/* never written: an empty tail */
+		st->tail_copy = 1;
+		st->tail_nr = 0;
+		return 0;
+	}
+	st->generation = max(st->generation, c[pick].generation);
+	r = load_entries(st, st->buf + pick * COWSNAP_BLOCK_SIZE, c[pick].r,
+			 load, ctx, max_data);
+	if (r)
+		return r;
+	st->exceptions += c[pick].r;
+	*tail = c[pick].r < COWSNAP_EB_MAX_ENTRIES;
+	st->tail_copy = pick;
+	st->tail_nr = c[pick].r;
+	memcpy(st->tail, ((struct cowsnap_disk_eb *)(st->buf +
+	       pick * COWSNAP_BLOCK_SIZE))->entries,
+	       st->tail_nr * sizeof(*st->tail));
+	return 0;
+}
+
+static int recover(struct cowsnap_store *st, cowsnap_store_load_fn load,
+		   void *ctx)
+{
+	u64 eb, max_data = 0;
+	bool tail = false;
+	int r;
+
+	st->nonce = cowsnap_sb_nonce(&st->sb);
+	st->generation = st->sb.generation;
+	for (eb = 0; !tail && eb_on_store(st, eb); eb++) {
+		r = recover_eb(st, eb, load, ctx, &max_data, &tail);
+		if (r)
+			return r;
+	}
+	if (!tail) {			/* every block on the store is full */
+		st->tail_eb = eb;
+		st->tail_copy = 1;
+		st->tail_nr = 0;
+	}
+	st->next_data = max_data;
+	return tail ? check_after_tail(st) : 0;
+}
+
+static int open_existing(struct cowsnap_store *st, cowsnap_store_load_fn load,
+			 void *ctx, char **error)
+{
+	char err[COWSNAP_ERRLEN];
+	int r;
+
+	r = cowsnap_sb_check_geometry(&st->sb, st->p.mode, st->p.chunk_sectors,
+				      st->p.origin_sectors, err);
+	if (r) {
+		DMERR("%s: %s", st->p.name, err);
+		*error = "Store was made for another mode, chunk size or origin size";
+		return r;
+	}
+	r = recover(st, load, ctx);
+	if (r) {
+		*error = r == -EBADMSG ? "Store metadata is corrupt" :
+					 "Cannot read the store metadata";
+		return r;
+	}
+	if (cowsnap_chunks_used(&st->layout, st->next_data) > st->store_chunks) {
+		*error = "Store device is smaller than the data it holds";
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int open_persistent(struct cowsnap_store *st,
+			   cowsnap_store_load_fn load, void *ctx, char **error)
+{
+	char err[COWSNAP_ERRLEN];
+	int r;
+
+	r = store_io(st, REQ_OP_READ, COWSNAP_SB_BLOCKNR, 1);
+	if (r) {
+		*error = "Cannot read the store superblock";
+		return r;
+	}
+	r = cowsnap_sb_decode(st->buf, &st->sb, err);
+	if (r == -ENODATA || (r && st->p.reformat))
+		return format_store(st, error);
+	if (r)
+		return refuse_sb(st, r, err, error);
+	if (st->p.reformat) {
+		DMWARN("%s: reformatting a cowsnap store on request", st->p.name);
+		return format_store(st, error);
+	}
+	return open_existing(st, load, ctx, error);
+}
+
+/* A transient store must not destroy a persistent one by accident. */
+static int open_transient(struct cowsnap_store *st, char **error)
+{
+	char err[COWSNAP_ERRLEN];
+	int r;
+
+	r = store_io(st, REQ_OP_READ, COWSNAP_SB_BLOCKNR, 1);
+	if (r) {
+		*error = "Cannot read the store superblock";
+		return r;
+	}
+	if (!cowsnap_sb_decode(st->buf, &st->sb, err)) {
+		*error = "Store holds a persistent cowsnap store: refusing transient use";
+		return -EBUSY;
+	}
+	memset(&st->sb, 0, sizeof(st->sb));
+	st->sb.state = COWSNAP_DISK_STATE_VALID;
+	st->tail_copy = 1;
+	return 0;
+}
+
+static int store_alloc_buffers(struct cowsnap_store *st)
+{
+	st->buf = kmalloc(2 * COWSNAP_BLOCK_SIZE, GFP_KERNEL);
+	st->tail = kcalloc(COWSNAP_EB_MAX_ENTRIES, sizeof(*st->tail),
+			   GFP_KERNEL);
+	if (!st->buf || !st->tail)
+		return -ENOMEM;
+	st->io = dm_io_client_create();
+	if (IS_ERR(st->io)) {
+		int r = PTR_ERR(st->io);
+
+		st->io = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static void store_free(struct cowsnap_store *st)
+{
+	if (st->io)
+		dm_io_client_destroy(st->io);
+	kfree(st->tail);
+	kfree(st->buf);
+	kfree(st);
+}
+
+int cowsnap_store_open(const struct cowsnap_store_params *p,
+		       cowsnap_store_load_fn load, void *ctx,
+		       struct cowsnap_store **out, char **error)
+{
+	struct cowsnap_store *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	int r;
+
+	if (!st) {
+		*error = "Cannot allocate the store";
+		return -ENOMEM;
+	}
+	st->p = *p;
+	cowsnap_layout_init(&st->layout, p->chunk_sectors);
+	st->store_chunks = bdev_nr_sectors(p->bdev) >> ilog2(p->chunk_sectors);
+	r = store_alloc_buffers(st);
+	if (r) {
+		*error = "Cannot allocate the store";
+		goto bad;
+	}
+	if (p->transient)
+		r = open_transient(st, error);
+	else
+		r = open_persistent(st, load, ctx, error);
+	if (r)
+		goto bad;
+	*out = st;
+	return 0;
+bad:
+	store_free(st);
+	return r;
+}
+
+void cowsnap_store_close(struct cowsnap_store *st)
+{
+	if (!st->p.transient && !st->failed) {
+		st->sb.nr_exceptions = st->exceptions;
+		st->sb.metadata_blocks = 1 + 2 * (st->tail_eb + !!st->tail_nr);
+		if (write_sb(st))
+			DMERR("%s: cannot update the superblock", st->p.name);
+	}
+	store_free(st);
+}
+
+bool cowsnap_store_invalid(struct cowsnap_store *st, u32 *reason)
+{
+	*reason = st->sb.invalid_reason;
+	return st->sb.state == COWSNAP_DISK_STATE_INVALID;
+}
+
+static u64 data_capacity(struct cowsnap_store *st)
+{
+	return cowsnap_data_capacity(&st->layout, READ_ONCE(st->store_chunks));
+}
+
+int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk)
+{
+	if (st->next_data >= data_capacity(st))
+		return -ENOSPC;
+	*chunk = cowsnap_data_chunk(&st->layout, st->next_data);
+	WRITE_ONCE(st->next_data, st->next_data + 1);
+	return 0;
+}
+
+u64 cowsnap_store_free_chunks(struct cowsnap_store *st)
+{
+	return data_capacity(st) - READ_ONCE(st->next_data);
+}
+
+/* Write the tail exception block to the copy not holding its latest. */
+static int write_tail(struct cowsnap_store *st)
+{
+	u32 copy = st->tail_copy ^ 1;
+	u64 blocknr = cowsnap_eb_blocknr(&st->layout, st->tail_eb, copy);
+	int r;
+
+	if (st->failed)
+		return -EIO;
+	cowsnap_eb_encode(st->buf, blocknr, ++st->generation, st->nonce,
+			  st->sb.snapshot_id, st->tail, st->tail_nr);
+	r = store_io(st, WRITE_DURABLE, blocknr, 1);
+	if (r) {
+		st->failed = true;
+		return r;
+	}
+	st->tail_copy = copy;
+	st->tail_dirty = false;
+	WRITE_ONCE(st->exceptions, st->exceptions + st->uncommitted);
+	st->uncommitted = 0;
+	return 0;
+}
+
+int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
+		      u64 store_chunk)
+{
+	int r;
+
+	if (st->p.transient) {
+		st->uncommitted++;
+		return 0;
+	}
+	if (st->tail_nr == COWSNAP_EB_MAX_ENTRIES) {
+		if (st->tail_dirty) {
+			r = write_tail(st);
+			if (r)
+				return r;
+		}
+		st->tail_eb++;
+		st->tail_copy = 1;
+		st->tail_nr = 0;
+	}
+	st->tail[st->tail_nr].origin_chunk = cpu_to_le64(origin_chunk);
+	st->tail[st->tail_nr].store_chunk = cpu_to_le64(store_chunk);
+	st->tail_nr++;
+	st->tail_dirty = true;
+	st->uncommitted++;
+	return 0;
+}
+
+int cowsnap_store_commit(struct cowsnap_store *st)
+{
+	if (st->p.transient) {
+		WRITE_ONCE(st->exceptions, st->exceptions + st->uncommitted);
+		st->uncommitted = 0;
+		return 0;
+	}
+	return st->tail_dirty ? write_tail(st) : 0;
+}
+
+void cowsnap_store_invalidate(struct cowsnap_store *st, u32 reason)
+{
+	st->sb.state = COWSNAP_DISK_STATE_INVALID;
+	st->sb.invalid_reason = reason;
+	if (st->p.transient || st->failed)
+		return;
+	if (write_sb(st)) {
+		st->failed = true;
+		DMERR("%s: cannot record the invalid state", st->p.name);
+	}
+}
+
+u64 cowsnap_store_resize(struct cowsnap_store *st)
+{
+	u64 chunks = bdev_nr_sectors(st->p.bdev) >> ilog2(st->p.chunk_sectors);
+	u64 gained;
+
+	if (chunks <= st->store_chunks)
+		return 0;
+	gained = chunks - st->store_chunks;
+	WRITE_ONCE(st->store_chunks, chunks);
+	st->sb.store_sectors = bdev_nr_sectors(st->p.bdev);
+	if (!st->p.transient && !st->failed && write_sb(st))
+		st->failed = true;
+	return gained;
+}
+
+void cowsnap_store_usage(struct cowsnap_store *st,
+			 struct cowsnap_store_usage *u)
+{
+	u64 tail_eb = READ_ONCE(st->tail_eb);
+
+	u->total_chunks = READ_ONCE(st->store_chunks);
+	u->used_chunks = cowsnap_chunks_used(&st->layout,
+					     READ_ONCE(st->next_data));
+	u->exceptions = READ_ONCE(st->exceptions);
+	u->metadata_blocks = st->p.transient ? 0 :
+			     1 + 2 * (tail_eb + !!READ_ONCE(st->tail_nr));
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-cowsnap: the exception store on its volume.
+ *
+ * The store owns the on-disk side: the superblock, the exception blocks
+ * (written in ping-pong pairs, see cowsnap-format.h), the allocator of
+ * data chunks, and commits.  It never touches a bio of a view.
+ *
+ * Locking: none inside.  Every function that changes the store is called
+ * from the state's worker only (or from the constructor / destructor,
+ * when no worker runs), so they are serialised by construction.  The
+ * counters read by cowsnap_store_usage() are read with READ_ONCE().
+ * Every function may block.
+ */
+#ifndef COWSNAP_STORE_H
+#define COWSNAP_STORE_H
+
+#include <linux/types.h>
+#include <linux/blkdev.h>
+
+#include "cowsnap-format.h"
+
+struct cowsnap_store;
+
+struct cowsnap_store_params {
+	struct block_device *bdev;
+	const char *name;		/* for log messages */
+	u32 mode;			/* enum cowsnap_disk_mode */
+	u32 chunk_sectors;
+	u64 origin_sectors;
+	bool transient;			/* no metadata I/O at all */
+	bool reformat;			/* format even a non-blank store */
+};
+
+/* Called for each exception found on disk while opening. */
+typedef int (*cowsnap_store_load_fn)(void *ctx, u64 origin_chunk,
+				     u64 store_chunk);
+
+/*
+ * cowsnap_store_open() - open the store: format a blank one (or any one
+ * with @p->reformat), or read the superblock and every committed
+ * exception of an existing one, calling @load for each.
+ * Returns 0, or a negative error with a static message in *@error (the
+ * details, with what was expected and found, go to the kernel log).
+ */
+int cowsnap_store_open(const struct cowsnap_store_params *p,
+		       cowsnap_store_load_fn load, void *ctx,
+		       struct cowsnap_store **out, char **error);
+
+/*
+ * cowsnap_store_close() - write the superblock's counters (unless the
+ * store failed or is transient) and free everything.
+ */
+void cowsnap_store_close(struct cowsnap_store *st);
+
+/* Whether the superblock says the snapshot is invalid, and why. */
+bool cowsnap_store_invalid(struct cowsnap_store *st, u32 *reason);
+
+/*
+ * cowsnap_store_alloc() - take the next free data chunk.
+ * Returns 0 and the chunk in *@chunk, or -ENOSPC.
+ */
+int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk);
+
+/* Free data chunks left. */
+u64 cowsnap_store_free_chunks(struct cowsnap_store *st);
+
+/*
+ * cowsnap_store_add() - append an exception to the next commit.
+ * Returns -ENOMEM only if the batch buffer cannot grow.
+ */
+int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
+		      u64 store_chunk);
+
+/*
+ * cowsnap_store_commit() - make every exception added so far durable:
+ * one REQ_PREFLUSH | REQ_FUA write per exception block touched (the
+ * flush makes the copied data durable before the metadata that points
+ * at it).  Returns 0 or the I/O error; after an error the store accepts
+ * no more commits.
+ */
+int cowsnap_store_commit(struct cowsnap_store *st);
+
+/*
+ * cowsnap_store_invalidate() - record in the superblock that the
+ * snapshot is invalid for @reason (best effort: the store may be what
+ * failed).
+ */
+void cowsnap_store_invalidate(struct cowsnap_store *st, u32 reason);
+
+/*
+ * cowsnap_store_resize() - take a store device that grew into account.
+ * Returns the number of chunks gained (0 if none).
+ */
+u64 cowsnap_store_resize(struct cowsnap_store *st);
+
+struct cowsnap_store_usage {
+	u64 used_chunks;	/* superblock, metadata and data chunks in use */
+	u64 total_chunks;
+	u64 metadata_blocks;	/* superblock and exception-block copies */
+	u64 exceptions;		/* committed */
+};
+
+void cowsnap_store_usage(struct cowsnap_store *st,
+			 struct cowsnap_store_usage *u);
+
+#endif /* COWSNAP_STORE_H */
