@@ -15,6 +15,7 @@
 
 #include "cowsnap-args.c"
 #include "cowsnap-format.c"
+#include "cowsnap-index.c"
 
 /* ---- dm_cowsnap_args ---- */
 
@@ -509,7 +510,86 @@ static struct kunit_suite layout_suite = {
 	.test_cases = layout_cases,
 };
 
-kunit_test_suites(&args_suite, &chunk_suite, &format_suite, &layout_suite);
+/* ---- dm_cowsnap_index ---- */
+
+static int index_suite_init(struct kunit_suite *suite)
+{
+	return cowsnap_index_module_init();
+}
+
+static void index_suite_exit(struct kunit_suite *suite)
+{
+	cowsnap_index_module_exit();
+}
+
+static void index_insert_lookup(struct kunit *test)
+{
+	struct cowsnap_index ix;
+	u64 store;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1000), 0);
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup(&ix, 5, &store));
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, 5, 77), 0);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup(&ix, 5, &store));
+	KUNIT_EXPECT_EQ(test, store, 77ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, 5, 78), -EEXIST);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup(&ix, 5, &store));
+	KUNIT_EXPECT_EQ(test, store, 77ULL);
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup(&ix, 6, &store));
+	KUNIT_EXPECT_EQ(test, ix.count, 1ULL);
+	cowsnap_index_destroy(&ix);
+}
+
+static void index_many(struct kunit *test)
+{
+	struct cowsnap_index ix;
+	u64 i, store;
+	bool all = true;
+
+	/* A small table: long chains must still find everything. */
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 0), 0);
+	KUNIT_EXPECT_EQ(test, ix.bits, 6U);
+	for (i = 0; i < 20000; i++)
+		KUNIT_ASSERT_EQ(test, cowsnap_index_insert(&ix, i * 3, i), 0);
+	for (i = 0; i < 20000; i++)
+		all &= cowsnap_index_lookup(&ix, i * 3, &store) && store == i;
+	KUNIT_EXPECT_TRUE(test, all);
+	for (i = 0; i < 20000; i++)
+		all &= !cowsnap_index_lookup(&ix, i * 3 + 1, &store);
+	KUNIT_EXPECT_TRUE(test, all);
+	KUNIT_EXPECT_EQ(test, ix.count, 20000ULL);
+	cowsnap_index_destroy(&ix);
+}
+
+static void index_sizing(struct kunit *test)
+{
+	struct cowsnap_index ix;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1 << 16), 0);
+	KUNIT_EXPECT_EQ(test, ix.bits, 16U);
+	cowsnap_index_destroy(&ix);
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1ULL << 40), 0);
+	KUNIT_EXPECT_EQ(test, ix.bits, 22U);
+	cowsnap_index_destroy(&ix);
+	cowsnap_index_destroy(&ix);	/* twice is harmless */
+}
+
+static struct kunit_case index_cases[] = {
+	KUNIT_CASE(index_insert_lookup),
+	KUNIT_CASE(index_many),
+	KUNIT_CASE(index_sizing),
+	{}
+};
+
+static struct kunit_suite index_suite = {
+	.name = "dm_cowsnap_index",
+	.suite_init = index_suite_init,
+	.suite_exit = index_suite_exit,
+	.test_cases = index_cases,
+};
+
+kunit_test_suites(&args_suite, &chunk_suite, &format_suite, &layout_suite,
+		  &index_suite);
 
 MODULE_DESCRIPTION("KUnit tests for dm-cowsnap");
 MODULE_LICENSE("GPL");

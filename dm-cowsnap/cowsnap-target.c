@@ -82,13 +82,11 @@ static int state_create(struct cowsnap_target *ct, struct cowsnap_state **out,
 	return 0;
 }
 
-/* A reload of a view: pick up its low-water mark and a grown store. */
+/* A reload of a view: pick up its low-water mark. */
 static void state_reattach(struct cowsnap_state *s, struct cowsnap_target *ct)
 {
 	if (ct->params.features & COWSNAP_F_LOW_WATER)
 		WRITE_ONCE(s->low_water, ct->params.low_water_chunks);
-	WRITE_ONCE(s->resize_requested, true);
-	cowsnap_wake_worker(s);
 }
 
 /* Find the state of this view's origin/store pair, or create it. */
@@ -288,6 +286,21 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 	return ct->map(ct, bio);
 }
 
+/*
+ * Before a view goes live: let the worker take a grown store into
+ * account, so that status is right as soon as the resume returns.
+ */
+static int cowsnap_preresume(struct dm_target *ti)
+{
+	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
+
+	WRITE_ONCE(s->resize_requested, true);
+	cowsnap_wake_worker(s);
+	flush_work(&s->worker);
+	return 0;
+}
+
 static int cowsnap_end_io(struct dm_target *ti, struct bio *bio,
 			  blk_status_t *error)
 {
@@ -365,6 +378,7 @@ static struct target_type cowsnap_target_type = {
 	.dtr = cowsnap_dtr,
 	.map = cowsnap_map,
 	.end_io = cowsnap_end_io,
+	.preresume = cowsnap_preresume,
 	.status = cowsnap_status,
 	.iterate_devices = cowsnap_iterate_devices,
 };

@@ -6,6 +6,11 @@
 
 T=0
 FAILED=0
+KERNEL=$(cat /etc/cowsnap-kernel)
+# The debug kernel (KASAN, lockdep, kmemleak, all under TCG) runs about
+# ten times slower: scenarios use smaller sizes there, same checks.
+SLOW=0
+[ "$KERNEL" = debug ] && SLOW=1
 ORIGIN=/dev/vda
 STORE=/dev/vdb
 SCRATCH=/dev/vdc
@@ -124,3 +129,11 @@ same_dev() { same_range "$1" 0 "$2" 0 "$3"; }
 
 # cowsnap_field VIEW N: field N of the cowsnap status (1 = mode).
 cowsnap_field() { dmsetup status "$1" | awk -v n="$2" '{print $(3 + n)}'; }
+
+# fsck_clean DEV: e2fsck -n finds nothing (its report goes to the TAP
+# stream as diagnostics only when it does).
+fsck_clean() {
+	/sbin/e2fsck -n -f "$1" >/tmp/fsck.log 2>&1 && return 0
+	sed 's/^/# /' /tmp/fsck.log
+	return 1
+}
