@@ -267,12 +267,12 @@ static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 	struct bio *bio;
 
 	if (cowsnap_valid(s) && !p->error) {
-		/* Never fails: GFP_NOIO | __GFP_NOFAIL inside. */
+		/* Cannot fail: the chunk has no exception, allocation NOFAIL */
 		WARN_ON_ONCE(cowsnap_index_insert(&s->index, p->origin_chunk,
 						  p->store_chunk));
-		smp_mb();	/* see cow_map_snap_read() */
-		wait_for_snapshot_reads(s, p->origin_chunk);
 	}
+	smp_mb();	/* see cow_map_snap_read() */
+	wait_for_snapshot_reads(s, p->origin_chunk);
 	hlist_del(&p->hash);
 	while ((bio = bio_list_pop(&p->bios)))
 		release_bio(s, bio);

@@ -74,7 +74,7 @@ cp "$top/qemu/guest/init" "$stage/init"
 chmod +x "$stage/init"
 mkdir -p "$stage/tests"
 cp -r "$top/tests/vm" "$stage/tests/"
-[ -d "$top/tests/demo" ] && cp -r "$top/tests/demo" "$stage/tests/"
+cp -r "$top/tests/demo" "$top/tests/bench" "$stage/tests/"
 echo "$k" >"$stage/etc/cowsnap-kernel"
 
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"

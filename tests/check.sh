@@ -115,8 +115,10 @@ run_kunit() {
 	src=$("$top/qemu/linux-source.sh") || return 1
 	COWSNAP_RUNDIR="$out/vm-debug-kunit" "$top/qemu/run.sh" debug kunit
 	local rc=$?
+	sed -n '/cowsnap-kunit: start/,$p' "$out/vm-debug-kunit/console.log" \
+		>"$out/kunit-console.log"
 	python3 "$src/tools/testing/kunit/kunit.py" parse \
-		--json="$out/kunit.json" "$out/vm-debug-kunit/console.log" \
+		--json="$out/kunit.json" "$out/kunit-console.log" \
 		>"$out/kunit-parse.log" 2>&1
 	return $rc
 }

@@ -2,7 +2,7 @@
 # Malformed tables are refused, each with its own constructor error, and
 # nothing is left behind (kmemleak checks that on the debug kernel).
 . /tests/vm/lib.sh
-plan 29
+plan 32
 
 LEN=$(sectors $ORIGIN)
 wipe_store $STORE
@@ -18,6 +18,9 @@ refused "chunk not a power of two" "Invalid chunk size: expected a power of two"
 refused "chunk not a number" "Invalid chunk size: not a decimal" "$P cow 8k live"
 refused "negative chunk" "Invalid chunk size: not a decimal" "$P cow -8 live"
 refused "bad view" "Invalid view: expected live or snap" "$P cow 8 both"
+refused "upper-case view" "Invalid view: expected live or snap" "$P cow 8 LIVE"
+refused "negative feature count" "Invalid number of feature arguments" "$P cow 8 live -1"
+refused "negative low_water" "Invalid low_water" "$P cow 8 live 2 low_water -5"
 refused "feature count not a number" "Invalid number of feature arguments" "$P cow 8 live x"
 refused "feature count too large" "Invalid number of feature arguments" "$P cow 8 live 5 a b c d e"
 refused "feature count beyond the line" "Invalid number of feature arguments" "$P cow 8 live 2 transient"

@@ -4,7 +4,7 @@
 # the snapshot view fails I/O, and the kernel shows no splat.  A low-water
 # mark raises an event first; a reload over a grown store uses the space.
 . /tests/vm/lib.sh
-plan 21
+plan 20
 
 OLEN=32768		# 16 MiB origin
 dm_create cs_o "0 $OLEN linear $ORIGIN 0"
@@ -88,9 +88,11 @@ if dmsetup targets | grep -q '^dust'; then
 	dm_create cs_st "0 16384 dust $STORE 8192 512"
 	wipe_store /dev/mapper/cs_st
 	pair /dev/mapper/cs_st && write_chunks 0 5 && unpair
-	# Both copies of exception block 0: metadata blocks 1 and 2.
-	dmsetup message cs_st 0 addbadblock 8
-	dmsetup message cs_st 0 addbadblock 16
+	# Both copies of exception block 0: metadata blocks 1 and 2, that is
+	# store sectors 8 and 16.  dm-dust numbers blocks on its underlying
+	# device, offset included.
+	dmsetup message cs_st 0 addbadblock $((8192 + 8))
+	dmsetup message cs_st 0 addbadblock $((8192 + 16))
 	dmsetup message cs_st 0 enable
 	refused "reactivation over unreadable metadata" "Cannot read the store metadata" \
 		"0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_st cow 8 live"
