@@ -41,20 +41,22 @@ down() { for d in "$@"; do dmsetup remove "$d"; done; }
 
 setup_raw() { slices; LIVE=/dev/mapper/b_o; SNAP=/dev/mapper/b_o; }
 down_raw() { down b_s b_o; }
-setup_dmsnap() {
+views() {	# LIVE_TABLE SNAP_TABLE
 	slices
-	dm_create b_live "0 $OLEN snapshot-origin /dev/mapper/b_o"
-	dm_create b_snap "0 $OLEN snapshot /dev/mapper/b_o /dev/mapper/b_s P 8"
+	dm_create b_live "$1"
+	dm_create b_snap "$2"
 	LIVE=/dev/mapper/b_live; SNAP=/dev/mapper/b_snap
+}
+setup_dmsnap() {
+	views "0 $OLEN snapshot-origin /dev/mapper/b_o" \
+	      "0 $OLEN snapshot /dev/mapper/b_o /dev/mapper/b_s P 8"
+}
+setup_cowsnap() {
+	views "0 $OLEN cowsnap /dev/mapper/b_o /dev/mapper/b_s cow 8 live" \
+	      "0 $OLEN cowsnap /dev/mapper/b_o /dev/mapper/b_s cow 8 snap"
 }
 down_dmsnap() { down b_snap b_live b_s b_o; }
-setup_cowsnap() {
-	slices
-	dm_create b_live "0 $OLEN cowsnap /dev/mapper/b_o /dev/mapper/b_s cow 8 live"
-	dm_create b_snap "0 $OLEN cowsnap /dev/mapper/b_o /dev/mapper/b_s cow 8 snap"
-	LIVE=/dev/mapper/b_live; SNAP=/dev/mapper/b_snap
-}
-down_cowsnap() { down b_snap b_live b_s b_o; }
+down_cowsnap() { down_dmsnap; }
 
 for t in raw dmsnap cowsnap; do
 	for depth in 1 32; do
