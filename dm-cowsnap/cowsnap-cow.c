@@ -35,6 +35,14 @@ static u64 bio_chunk(struct cowsnap_state *s, struct bio *bio)
 
 /* ---- map: never blocks ---- */
 
+/* Leave @bio to the worker, remembering which view it came from. */
+static int park_bio(struct cowsnap_state *s, struct bio *bio, bool live)
+{
+	cowsnap_pb(bio)->live = live;
+	cowsnap_defer_bio(s, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
 static int cow_map_live(struct cowsnap_target *ct, struct bio *bio)
 {
 	struct cowsnap_state *s = ct->state;
@@ -45,9 +53,7 @@ static int cow_map_live(struct cowsnap_target *ct, struct bio *bio)
 	    !cowsnap_valid(s) ||
 	    cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk))
 		return DM_MAPIO_REMAPPED;
-	cowsnap_pb(bio)->live = true;
-	cowsnap_defer_bio(s, bio);
-	return DM_MAPIO_SUBMITTED;
+	return park_bio(s, bio, true);
 }
 
 static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
@@ -90,9 +96,7 @@ static int cow_map_snap(struct cowsnap_target *ct, struct bio *bio)
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 		return DM_MAPIO_REMAPPED;
 	}
-	cowsnap_pb(bio)->live = false;
-	cowsnap_defer_bio(s, bio);
-	return DM_MAPIO_SUBMITTED;
+	return park_bio(s, bio, false);
 }
 
 static void cow_end_io(struct cowsnap_target *ct, struct bio *bio)

@@ -208,14 +208,12 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		.transient = s->transient,
 		.reformat = ct->params.features & COWSNAP_F_REFORMAT,
 	};
-	u64 store_chunks = bdev_nr_sectors(s->store_bdev) >> s->chunk_shift;
-	struct cowsnap_layout l;
 	u32 reason;
 	int r;
 
-	cowsnap_layout_init(&l, s->chunk_sectors);
 	r = cowsnap_index_init(&s->index,
-			       cowsnap_data_capacity(&l, store_chunks));
+			       cowsnap_store_capacity(s->store_bdev,
+						      s->chunk_sectors));
 	if (r) {
 		*error = "Cannot allocate the exception index";
 		return r;

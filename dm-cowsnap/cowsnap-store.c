@@ -38,6 +38,18 @@ struct cowsnap_store {
 	struct cowsnap_disk_exception *tail;
 };
 
+/* Whole chunks on the store device now. */
+static u64 device_chunks(struct cowsnap_store *st)
+{
+	return bdev_nr_sectors(st->p.bdev) >> ilog2(st->p.chunk_sectors);
+}
+
+/* Superblock plus both copies of every exception block in use. */
+static u64 metadata_blocks(struct cowsnap_store *st)
+{
+	return 1 + 2 * (READ_ONCE(st->tail_eb) + !!READ_ONCE(st->tail_nr));
+}
+
 static int store_io(struct cowsnap_store *st, blk_opf_t opf, u64 blocknr,
 		    unsigned int blocks)
 {
@@ -308,18 +320,27 @@ static int open_existing(struct cowsnap_store *st, cowsnap_store_load_fn load,
 	return 0;
 }
 
+/* Read block 0 and decode it into st->sb: 0, a decode error, or -EIO. */
+static int read_sb(struct cowsnap_store *st, char *err, char **error)
+{
+	int r = store_io(st, REQ_OP_READ, COWSNAP_SB_BLOCKNR, 1);
+
+	if (r) {
+		*error = "Cannot read the store superblock";
+		return -EIO;
+	}
+	return cowsnap_sb_decode(st->buf, &st->sb, err);
+}
+
 static int open_persistent(struct cowsnap_store *st,
 			   cowsnap_store_load_fn load, void *ctx, char **error)
 {
 	char err[COWSNAP_ERRLEN];
 	int r;
 
-	r = store_io(st, REQ_OP_READ, COWSNAP_SB_BLOCKNR, 1);
-	if (r) {
-		*error = "Cannot read the store superblock";
+	r = read_sb(st, err, error);
+	if (r == -EIO)
 		return r;
-	}
-	r = cowsnap_sb_decode(st->buf, &st->sb, err);
 	if (r == -ENODATA || (r && st->p.reformat))
 		return format_store(st, error);
 	if (r)
@@ -337,12 +358,10 @@ static int open_transient(struct cowsnap_store *st, char **error)
 	char err[COWSNAP_ERRLEN];
 	int r;
 
-	r = store_io(st, REQ_OP_READ, COWSNAP_SB_BLOCKNR, 1);
-	if (r) {
-		*error = "Cannot read the store superblock";
+	r = read_sb(st, err, error);
+	if (r == -EIO)
 		return r;
-	}
-	if (!cowsnap_sb_decode(st->buf, &st->sb, err)) {
+	if (!r) {
 		*error = "Store holds a persistent cowsnap store: refusing transient use";
 		return -EBUSY;
 	}
@@ -391,7 +410,7 @@ int cowsnap_store_open(const struct cowsnap_store_params *p,
 	}
 	st->p = *p;
 	cowsnap_layout_init(&st->layout, p->chunk_sectors);
-	st->store_chunks = bdev_nr_sectors(p->bdev) >> ilog2(p->chunk_sectors);
+	st->store_chunks = device_chunks(st);
 	r = store_alloc_buffers(st);
 	if (r) {
 		*error = "Cannot allocate the store";
@@ -414,7 +433,7 @@ void cowsnap_store_close(struct cowsnap_store *st)
 {
 	if (!st->p.transient && !st->failed) {
 		st->sb.nr_exceptions = st->exceptions;
-		st->sb.metadata_blocks = 1 + 2 * (st->tail_eb + !!st->tail_nr);
+		st->sb.metadata_blocks = metadata_blocks(st);
 		if (write_sb(st))
 			DMERR("%s: cannot update the superblock", st->p.name);
 	}
@@ -520,7 +539,7 @@ void cowsnap_store_invalidate(struct cowsnap_store *st, u32 reason)
 
 u64 cowsnap_store_resize(struct cowsnap_store *st)
 {
-	u64 chunks = bdev_nr_sectors(st->p.bdev) >> ilog2(st->p.chunk_sectors);
+	u64 chunks = device_chunks(st);
 	u64 gained;
 
 	if (chunks <= st->store_chunks)
@@ -536,12 +555,18 @@ u64 cowsnap_store_resize(struct cowsnap_store *st)
 void cowsnap_store_usage(struct cowsnap_store *st,
 			 struct cowsnap_store_usage *u)
 {
-	u64 tail_eb = READ_ONCE(st->tail_eb);
-
 	u->total_chunks = READ_ONCE(st->store_chunks);
 	u->used_chunks = cowsnap_chunks_used(&st->layout,
 					     READ_ONCE(st->next_data));
 	u->exceptions = READ_ONCE(st->exceptions);
-	u->metadata_blocks = st->p.transient ? 0 :
-			     1 + 2 * (tail_eb + !!READ_ONCE(st->tail_nr));
+	u->metadata_blocks = st->p.transient ? 0 : metadata_blocks(st);
+}
+
+u64 cowsnap_store_capacity(struct block_device *bdev, u32 chunk_sectors)
+{
+	struct cowsnap_layout l;
+
+	cowsnap_layout_init(&l, chunk_sectors);
+	return cowsnap_data_capacity(&l, bdev_nr_sectors(bdev) >>
+				     ilog2(chunk_sectors));
 }

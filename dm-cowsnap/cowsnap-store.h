@@ -37,6 +37,12 @@ typedef int (*cowsnap_store_load_fn)(void *ctx, u64 origin_chunk,
 				     u64 store_chunk);
 
 /*
+ * cowsnap_store_capacity() - data chunks a store on @bdev can hold with
+ * chunks of @chunk_sectors (0: too small to be a store).  No I/O.
+ */
+u64 cowsnap_store_capacity(struct block_device *bdev, u32 chunk_sectors);
+
+/*
  * cowsnap_store_open() - open the store: format a blank one (or any one
  * with @p->reformat), or read the superblock and every committed
  * exception of an existing one, calling @load for each.

@@ -161,7 +161,6 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 {
 	struct block_device *origin = ct->origin->bdev;
 	struct block_device *store = ct->store->bdev;
-	struct cowsnap_layout l;
 
 	if (origin->bd_dev == store->bd_dev) {
 		ti->error = "Origin and store are the same device";
@@ -171,9 +170,7 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 		ti->error = "Target length must equal the origin's size";
 		return -EINVAL;
 	}
-	cowsnap_layout_init(&l, ct->params.chunk_sectors);
-	if (!cowsnap_data_capacity(&l, bdev_nr_sectors(store) >>
-				   ct->params.chunk_shift)) {
+	if (!cowsnap_store_capacity(store, ct->params.chunk_sectors)) {
 		ti->error = "Store device too small: no room for a data chunk";
 		return -ENOSPC;
 	}

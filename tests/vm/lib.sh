@@ -65,13 +65,6 @@ dm_create() {
 		[ -b "/dev/mapper/$1" ]
 }
 
-dm_remove_all() {
-	for d in $(dmsetup ls 2>/dev/null | awk '{print $1}'); do
-		[ "$d" = "No" ] && continue
-		dmsetup remove "$d" 2>/dev/null
-	done
-	dmsetup remove_all 2>/dev/null
-}
 
 # refused DESC EXPECTED_ERROR TABLE: creating a device with TABLE must fail
 # and the kernel must name EXPECTED_ERROR as the constructor's error.
