@@ -38,6 +38,12 @@ static void usage(void)
 	       "     --transient         keep the exceptions in memory only\n"
 	       "     --reformat          format the store even if it is not blank\n"
 	       "     --low-water CHUNKS  raise an event when fewer chunks are free\n"
+	       "     --origin-ro         row: open the origin read-only (no fold)\n"
+	       "     --error-if-full     row: fail writes when the store is full\n"
+	       "                         (the default)\n"
+	       "     --queue-if-full SECS\n"
+	       "                         row: let such writes wait up to SECS\n"
+	       "                         seconds for the store to grow\n"
 	       " -f, --force             accept a store that holds a signature or a\n"
 	       "                         cowsnap snapshot the table would overwrite\n"
 	       " -J, --json              print a JSON object\n"
@@ -51,6 +57,9 @@ enum {
 	OPT_TRANSIENT,
 	OPT_REFORMAT,
 	OPT_LOW_WATER,
+	OPT_ORIGIN_RO,
+	OPT_ERROR_IF_FULL,
+	OPT_QUEUE_IF_FULL,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +71,9 @@ static const struct option longopts[] = {
 	{ "transient", no_argument, NULL, OPT_TRANSIENT },
 	{ "reformat", no_argument, NULL, OPT_REFORMAT },
 	{ "low-water", required_argument, NULL, OPT_LOW_WATER },
+	{ "origin-ro", no_argument, NULL, OPT_ORIGIN_RO },
+	{ "error-if-full", no_argument, NULL, OPT_ERROR_IF_FULL },
+	{ "queue-if-full", required_argument, NULL, OPT_QUEUE_IF_FULL },
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'J' },
 	{ "help", no_argument, NULL, 'h' },
@@ -86,13 +98,22 @@ static int table_option(int c, char **argv, struct cs_table_opts *o,
 	case OPT_VIEW:
 		return cs_parse_view(optarg, &o->views, err);
 	case OPT_TRANSIENT:
-		o->transient = true;
+		o->f.transient = true;
 		return 0;
 	case OPT_REFORMAT:
-		o->reformat = true;
+		o->f.reformat = true;
 		return 0;
 	case OPT_LOW_WATER:
-		return cs_parse_low_water(optarg, &o->low_water, err);
+		return cs_parse_low_water(optarg, &o->f.low_water, err);
+	case OPT_ORIGIN_RO:
+		o->f.origin_ro = true;
+		return 0;
+	case OPT_ERROR_IF_FULL:
+		o->f.full = CS_FULL_ERROR;
+		return 0;
+	case OPT_QUEUE_IF_FULL:
+		o->f.full = CS_FULL_QUEUE;
+		return cs_parse_queue_seconds(optarg, &o->f.queue_seconds, err);
 	case 'f':
 		o->force = true;
 		return 0;

@@ -31,12 +31,18 @@ void cs_print_table_json(FILE *f, const struct cs_table_plan *plan)
 	cs_json_u64(&j, "store_chunks", plan->store_chunks);
 	cs_json_string(&j, "mode", cs_mode_name(plan->mode));
 	cs_json_u64(&j, "chunk_sectors", plan->chunk_sectors);
-	cs_json_bool(&j, "transient", plan->transient);
-	cs_json_bool(&j, "reformat", plan->reformat);
-	if (plan->low_water)
-		cs_json_u64(&j, "low_water", plan->low_water);
+	cs_json_bool(&j, "transient", plan->f.transient);
+	cs_json_bool(&j, "reformat", plan->f.reformat);
+	if (plan->f.low_water)
+		cs_json_u64(&j, "low_water", plan->f.low_water);
 	else
 		cs_json_null(&j, "low_water");
+	cs_json_bool(&j, "origin_ro", plan->f.origin_ro);
+	cs_json_string(&j, "if_full", cs_full_policy_name(plan->f.full));
+	if (plan->f.full == CS_FULL_QUEUE)
+		cs_json_u64(&j, "queue_seconds", plan->f.queue_seconds);
+	else
+		cs_json_null(&j, "queue_seconds");
 	cs_json_open_array(&j, "tables");
 	for (i = 0; i < plan->nr_lines; i++) {
 		cs_json_open_object(&j, NULL);
@@ -58,12 +64,12 @@ static bool chunk_bytes(uint64_t chunks, uint32_t chunk_sectors,
 
 enum {
 	COL_NAME, COL_MODE, COL_VIEW, COL_STATE, COL_CHUNK, COL_USED,
-	COL_TOTAL, COL_USE, COL_REASON, NR_COLS
+	COL_TOTAL, COL_USE, COL_REASON, COL_OP, NR_COLS
 };
 
 static const char *const col_names[NR_COLS] = {
 	"NAME", "MODE", "VIEW", "STATE", "CHUNK", "USED", "TOTAL", "USE%",
-	"REASON",
+	"REASON", "OPERATION",
 };
 
 #define CELL_MAX	160
@@ -77,6 +83,24 @@ static void count_cell(uint64_t chunks, uint32_t chunk_sectors, char *buf)
 	if (chunk_bytes(chunks, chunk_sectors, &bytes))
 		cs_human_size(bytes, human, sizeof(human));
 	snprintf(buf, CELL_MAX, "%" PRIu64 " (%s)", chunks, human);
+}
+
+/* "-", "<op>", or "<op> <merged>/<total> (<percent>)". */
+static void op_cell(const struct cs_status *st, char *buf)
+{
+	char pct[32];
+
+	if (!st->op_name[0]) {
+		snprintf(buf, CELL_MAX, "-");
+		return;
+	}
+	if (!st->has_progress) {
+		snprintf(buf, CELL_MAX, "%s", st->op_name);
+		return;
+	}
+	cs_percent(st->merged, st->to_merge, pct, sizeof(pct));
+	snprintf(buf, CELL_MAX, "%s %" PRIu64 "/%" PRIu64 " (%s)", st->op_name,
+		 st->merged, st->to_merge, pct);
 }
 
 static void row_cells(const struct cs_status_row *r,
@@ -96,6 +120,7 @@ static void row_cells(const struct cs_status_row *r,
 		   CELL_MAX);
 	snprintf(cells[COL_REASON], CELL_MAX, "%s",
 		 st->reason[0] ? st->reason : "-");
+	op_cell(st, cells[COL_OP]);
 }
 
 /* One line: columns left-aligned, USE% right-aligned, no trailing blank. */
@@ -156,11 +181,38 @@ static void json_bytes(struct cs_json *j, const char *key, uint64_t chunks,
 		cs_json_null(j, key);
 }
 
+/* @key: "12.5", as a JSON number, or null when @whole is zero. */
+static void json_percent(struct cs_json *j, const char *key, uint64_t part,
+			 uint64_t whole)
+{
+	char pct[32];
+	uint64_t pm;
+
+	if (!cs_permille(part, whole, &pm)) {
+		cs_json_null(j, key);
+		return;
+	}
+	snprintf(pct, sizeof(pct), "%" PRIu64 ".%" PRIu64, pm / 10, pm % 10);
+	cs_json_number(j, key, pct);
+}
+
+static void json_operation(struct cs_json *j, const struct cs_status *st)
+{
+	cs_json_string(j, "operation", st->op_name[0] ? st->op_name : NULL);
+	if (!st->has_progress) {
+		cs_json_null(j, "merged");
+		cs_json_null(j, "to_merge");
+		cs_json_null(j, "merge_percent");
+		return;
+	}
+	cs_json_u64(j, "merged", st->merged);
+	cs_json_u64(j, "to_merge", st->to_merge);
+	json_percent(j, "merge_percent", st->merged, st->to_merge);
+}
+
 static void json_row(struct cs_json *j, const struct cs_status_row *r)
 {
 	const struct cs_status *st = &r->st;
-	char pct[32];
-	uint64_t pm;
 
 	cs_json_open_object(j, NULL);
 	cs_json_string(j, "name", r->name);
@@ -174,15 +226,10 @@ static void json_row(struct cs_json *j, const struct cs_status_row *r)
 	cs_json_u64(j, "total_chunks", st->total_chunks);
 	json_bytes(j, "used_bytes", st->used_chunks, r->chunk_sectors);
 	json_bytes(j, "total_bytes", st->total_chunks, r->chunk_sectors);
-	if (cs_permille(st->used_chunks, st->total_chunks, &pm)) {
-		snprintf(pct, sizeof(pct), "%" PRIu64 ".%" PRIu64, pm / 10,
-			 pm % 10);
-		cs_json_number(j, "use_percent", pct);
-	} else {
-		cs_json_null(j, "use_percent");
-	}
+	json_percent(j, "use_percent", st->used_chunks, st->total_chunks);
 	cs_json_u64(j, "metadata_blocks", st->metadata_blocks);
 	cs_json_string(j, "invalid_reason", st->reason[0] ? st->reason : NULL);
+	json_operation(j, st);
 	cs_json_close_object(j);
 }
 

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,18 @@ const char *cs_mode_name(enum cs_mode mode)
 const char *cs_view_name(enum cs_view view)
 {
 	return view == CS_VIEW_SNAP ? "snap" : "live";
+}
+
+const char *cs_full_policy_name(enum cs_full_policy full)
+{
+	switch (full) {
+	case CS_FULL_ERROR:
+		return "error";
+	case CS_FULL_QUEUE:
+		return "queue";
+	default:
+		return "default";
+	}
 }
 
 int cs_parse_mode(const char *s, enum cs_mode *mode, char *err)
@@ -86,6 +99,18 @@ int cs_parse_low_water(const char *s, uint64_t *chunks, char *err)
 	return 0;
 }
 
+int cs_parse_queue_seconds(const char *s, uint32_t *seconds, char *err)
+{
+	uint64_t v;
+
+	if (cs_parse_u64(s, &v) || !v || v > CS_MAX_QUEUE_SECONDS)
+		return cs_error(err, -EINVAL,
+				"invalid queue time '%s': expected 1 to %u seconds",
+				s, CS_MAX_QUEUE_SECONDS);
+	*seconds = v;
+	return 0;
+}
+
 void cs_table_opts_init(struct cs_table_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -126,9 +151,23 @@ int cs_table_check_opts(const struct cs_table_opts *o, char *err)
 		r = check_path(o->store, "store", err);
 	if (r)
 		return r;
-	if (o->transient && o->reformat)
+	return cs_features_check(o->mode, &o->f, err);
+}
+
+int cs_features_check(enum cs_mode mode, const struct cs_features *f,
+		      char *err)
+{
+	if (f->transient && f->reformat)
 		return cs_error(err, -EINVAL,
 				"--transient and --reformat exclude each other");
+	if (mode == CS_MODE_ROW)
+		return 0;
+	if (f->origin_ro)
+		return cs_error(err, -EINVAL, "--origin-ro needs mode row");
+	if (f->full != CS_FULL_DEFAULT)
+		return cs_error(err, -EINVAL, "--%s needs mode row",
+				f->full == CS_FULL_QUEUE ? "queue-if-full" :
+							   "error-if-full");
 	return 0;
 }
 
@@ -141,32 +180,53 @@ bool cs_same_device(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* Words after "<#feature_args>": transient, reformat, low_water N. */
-static unsigned int feature_words(const struct cs_table_plan *p)
+/* Words after "<#feature_args>", in the target's canonical order. */
+static unsigned int feature_words(const struct cs_features *f)
 {
-	return !!p->transient + !!p->reformat + 2 * !!p->low_water;
+	return !!f->transient + !!f->reformat + !!f->origin_ro +
+	       (f->full == CS_FULL_ERROR) + 2 * (f->full == CS_FULL_QUEUE) +
+	       2 * !!f->low_water;
 }
 
-/* Returns the length of the line, or -ENAMETOOLONG. */
-static int build_line(const struct cs_table_plan *p, enum cs_view view,
-		      char *buf, size_t len)
+/* Append to @buf (which holds @n bytes of @len); returns the new length. */
+__attribute__((format(printf, 4, 5)))
+static size_t append(char *buf, size_t len, size_t n, const char *fmt, ...)
 {
-	unsigned int words = feature_words(p);
+	va_list ap;
+
+	if (n >= len)
+		return n;
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int cs_table_line(char *buf, size_t len, uint64_t sectors, const char *origin,
+		  const char *store, enum cs_mode mode, uint32_t chunk_sectors,
+		  enum cs_view view, const struct cs_features *f)
+{
+	unsigned int words = feature_words(f);
 	size_t n;
 
-	n = snprintf(buf, len, "0 %" PRIu64 " %s %s %s %s %" PRIu32 " %s",
-		     p->origin_sectors, CS_TARGET_NAME, p->origin, p->store,
-		     cs_mode_name(p->mode), p->chunk_sectors,
-		     cs_view_name(view));
-	if (words && n < len)
-		n += snprintf(buf + n, len - n, " %u", words);
-	if (p->transient && n < len)
-		n += snprintf(buf + n, len - n, " transient");
-	if (p->reformat && n < len)
-		n += snprintf(buf + n, len - n, " reformat");
-	if (p->low_water && n < len)
-		n += snprintf(buf + n, len - n, " low_water %" PRIu64,
-			      p->low_water);
+	n = append(buf, len, 0, "0 %" PRIu64 " %s %s %s %s %" PRIu32 " %s",
+		   sectors, CS_TARGET_NAME, origin, store, cs_mode_name(mode),
+		   chunk_sectors, cs_view_name(view));
+	if (words)
+		n = append(buf, len, n, " %u", words);
+	if (f->transient)
+		n = append(buf, len, n, " transient");
+	if (f->reformat)
+		n = append(buf, len, n, " reformat");
+	if (f->origin_ro)
+		n = append(buf, len, n, " origin_ro");
+	if (f->full == CS_FULL_ERROR)
+		n = append(buf, len, n, " error_if_full");
+	if (f->full == CS_FULL_QUEUE)
+		n = append(buf, len, n, " queue_if_full %" PRIu32,
+			   f->queue_seconds);
+	if (f->low_water)
+		n = append(buf, len, n, " low_water %" PRIu64, f->low_water);
 	return n < len ? (int)n : -ENAMETOOLONG;
 }
 
@@ -205,16 +265,16 @@ int cs_table_plan_build(const struct cs_table_opts *o,
 	plan->store_chunks = store_sectors / o->chunk_sectors;
 	plan->mode = o->mode;
 	plan->chunk_sectors = o->chunk_sectors;
-	plan->transient = o->transient;
-	plan->reformat = o->reformat;
-	plan->low_water = o->low_water;
+	plan->f = o->f;
 	for (v = CS_VIEW_LIVE; v <= CS_VIEW_SNAP; v++) {
 		struct cs_table_line *l = &plan->lines[plan->nr_lines];
 
 		if (!(o->views & (1U << v)))
 			continue;
 		l->view = v;
-		if (build_line(plan, v, l->line, sizeof(l->line)) < 0)
+		if (cs_table_line(l->line, sizeof(l->line), origin_sectors,
+				  o->origin, o->store, o->mode,
+				  o->chunk_sectors, v, &o->f) < 0)
 			return cs_error(err, -ENAMETOOLONG,
 					"the table line would be longer than %d bytes",
 					CS_LINE_MAX - 1);
@@ -253,13 +313,13 @@ static int check_cowsnap_store(const struct cs_table_opts *o,
 {
 	char why[COWSNAP_ERRLEN];
 
-	if (o->reformat || o->transient) {
+	if (o->f.reformat || o->f.transient) {
 		if (o->force)
 			return 0;
 		return cs_error(err, -EEXIST,
 				"store %s holds a cowsnap snapshot that --%s would overwrite; use --force to overwrite it",
 				o->store,
-				o->reformat ? "reformat" : "transient");
+				o->f.reformat ? "reformat" : "transient");
 	}
 	if (cowsnap_sb_check_geometry(&sp->sb, disk_mode(o->mode),
 				      o->chunk_sectors, origin_sectors, why))
@@ -300,23 +360,41 @@ int cs_table_check_store(const struct cs_table_opts *o,
 
 /* Kernel table parsing: any departure from the grammar is -EPROTO. */
 
-static int parse_feature(const char **s, unsigned int *left,
-			 struct cs_table_params *p)
+/* The number after low_water or queue_if_full: 1 or more. */
+static int feature_number(const char **s, unsigned int *left, uint64_t *v)
 {
 	struct cs_token t;
+
+	if (!*left || !cs_next_token(s, &t) || cs_token_u64(&t, v) || !*v)
+		return -EPROTO;
+	(*left)--;
+	return 0;
+}
+
+static int parse_feature(const char **s, unsigned int *left,
+			 struct cs_features *f)
+{
+	struct cs_token t;
+	uint64_t v;
 
 	if (!cs_next_token(s, &t))
 		return -EPROTO;
 	(*left)--;
-	if (cs_token_is_ci(&t, "transient") && !p->transient) {
-		p->transient = true;
-	} else if (cs_token_is_ci(&t, "reformat") && !p->reformat) {
-		p->reformat = true;
-	} else if (cs_token_is_ci(&t, "low_water") && !p->low_water) {
-		if (!*left || !cs_next_token(s, &t) ||
-		    cs_token_u64(&t, &p->low_water) || !p->low_water)
+	if (cs_token_is_ci(&t, "transient") && !f->transient) {
+		f->transient = true;
+	} else if (cs_token_is_ci(&t, "reformat") && !f->reformat) {
+		f->reformat = true;
+	} else if (cs_token_is_ci(&t, "origin_ro") && !f->origin_ro) {
+		f->origin_ro = true;
+	} else if (cs_token_is_ci(&t, "error_if_full") && !f->full) {
+		f->full = CS_FULL_ERROR;
+	} else if (cs_token_is_ci(&t, "queue_if_full") && !f->full) {
+		if (feature_number(s, left, &v) || v > CS_MAX_QUEUE_SECONDS)
 			return -EPROTO;
-		(*left)--;
+		f->full = CS_FULL_QUEUE;
+		f->queue_seconds = v;
+	} else if (cs_token_is_ci(&t, "low_water") && !f->low_water) {
+		return feature_number(s, left, &f->low_water);
 	} else {
 		return -EPROTO;
 	}
@@ -331,15 +409,25 @@ static int parse_features(const char **s, struct cs_table_params *p)
 
 	if (!cs_next_token(s, &t))
 		return 0;			/* no feature group */
-	if (cs_token_u64(&t, &n) || n > 4)
+	if (cs_token_u64(&t, &n) || n > 8)
 		return -EPROTO;
 	left = n;
 	while (left)
-		if (parse_feature(s, &left, p))
+		if (parse_feature(s, &left, &p->f))
 			return -EPROTO;
-	if (p->transient && p->reformat)
+	if (cs_features_check(p->mode, &p->f, NULL))
 		return -EPROTO;
 	return cs_next_token(s, &t) ? -EPROTO : 0;
+}
+
+/* A device word of the table, kept with its NUL. */
+static int copy_device(const struct cs_token *t, char *buf, size_t len)
+{
+	if (t->len >= len)
+		return -EPROTO;
+	memcpy(buf, t->p, t->len);
+	buf[t->len] = '\0';
+	return 0;
 }
 
 int cs_table_parse(const char *params, struct cs_table_params *p)
@@ -349,8 +437,12 @@ int cs_table_parse(const char *params, struct cs_table_params *p)
 	uint64_t chunk;
 
 	memset(p, 0, sizeof(*p));
-	if (!cs_next_token(&s, &t) || !cs_next_token(&s, &t))
-		return -EPROTO;			/* origin, store */
+	if (!cs_next_token(&s, &t) ||
+	    copy_device(&t, p->origin, sizeof(p->origin)))
+		return -EPROTO;
+	if (!cs_next_token(&s, &t) ||
+	    copy_device(&t, p->store, sizeof(p->store)))
+		return -EPROTO;
 	if (!cs_next_token(&s, &t))
 		return -EPROTO;
 	if (cs_token_is(&t, "cow"))

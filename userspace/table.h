@@ -43,6 +43,15 @@ enum cs_view {
 	CS_VIEW_SNAP,
 };
 
+/* What a ROW live write does when the store is full. */
+enum cs_full_policy {
+	CS_FULL_DEFAULT,	/* no feature: the target's default (error) */
+	CS_FULL_ERROR,		/* error_if_full */
+	CS_FULL_QUEUE,		/* queue_if_full <seconds> */
+};
+
+#define CS_MAX_QUEUE_SECONDS	3600
+
 /* Views requested with --view (live, snap or both). */
 #define CS_VIEWS_LIVE	(1U << CS_VIEW_LIVE)
 #define CS_VIEWS_SNAP	(1U << CS_VIEW_SNAP)
@@ -50,13 +59,30 @@ enum cs_view {
 
 const char *cs_mode_name(enum cs_mode mode);
 const char *cs_view_name(enum cs_view view);
+/* "default", "error" or "queue". */
+const char *cs_full_policy_name(enum cs_full_policy full);
 
 /* Option values: 0 or -EINVAL with a message in @err. */
 int cs_parse_mode(const char *s, enum cs_mode *mode, char *err);
 int cs_parse_view(const char *s, unsigned int *views, char *err);
 int cs_parse_chunk(const char *s, uint32_t *chunk_sectors, char *err);
 int cs_parse_low_water(const char *s, uint64_t *chunks, char *err);
+int cs_parse_queue_seconds(const char *s, uint32_t *seconds, char *err);
 bool cs_chunk_valid(uint64_t chunk_sectors);
+
+/*
+ * The feature arguments of a table line, printed in the target's
+ * canonical order: transient reformat origin_ro error_if_full |
+ * queue_if_full <seconds> low_water <chunks>.
+ */
+struct cs_features {
+	bool transient;
+	bool reformat;
+	bool origin_ro;			/* row only */
+	enum cs_full_policy full;	/* row only */
+	uint32_t queue_seconds;		/* CS_FULL_QUEUE: 1..3600 */
+	uint64_t low_water;		/* chunks; 0: not given */
+};
 
 /* What the user asked "cowsnap table" for. */
 struct cs_table_opts {
@@ -65,9 +91,7 @@ struct cs_table_opts {
 	enum cs_mode mode;
 	uint32_t chunk_sectors;
 	unsigned int views;		/* CS_VIEWS_* */
-	bool transient;
-	bool reformat;
-	uint64_t low_water;		/* chunks; 0: not given */
+	struct cs_features f;
 	bool force;
 	bool json;
 };
@@ -77,10 +101,26 @@ void cs_table_opts_init(struct cs_table_opts *o);
 
 /*
  * cs_table_check_opts() - the checks that need no device: both paths
- * given and usable in a table line, transient and reformat not together.
+ * given and usable in a table line, then cs_features_check().
  * Returns 0 or -EINVAL.
  */
 int cs_table_check_opts(const struct cs_table_opts *o, char *err);
+
+/*
+ * cs_features_check() - transient and reformat not together; origin_ro
+ * and a full policy only in mode row.  Returns 0 or -EINVAL.
+ */
+int cs_features_check(enum cs_mode mode, const struct cs_features *f,
+		      char *err);
+
+/*
+ * cs_table_line() - "0 <sectors> cowsnap <origin> <store> <mode> <chunk>
+ * <view> [<#features> <feature>...]" into @buf.  Returns its length or
+ * -ENAMETOOLONG when it does not fit in @len bytes.
+ */
+int cs_table_line(char *buf, size_t len, uint64_t sectors, const char *origin,
+		  const char *store, enum cs_mode mode, uint32_t chunk_sectors,
+		  enum cs_view view, const struct cs_features *f);
 
 /*
  * cs_same_device() - whether two stat results name one device: the same
@@ -106,9 +146,7 @@ struct cs_table_plan {
 	uint64_t store_chunks;
 	enum cs_mode mode;
 	uint32_t chunk_sectors;
-	bool transient;
-	bool reformat;
-	uint64_t low_water;		/* 0: not set */
+	struct cs_features f;
 	unsigned int nr_lines;
 	struct cs_table_line lines[2];	/* live first, then snap */
 };
@@ -165,12 +203,12 @@ int cs_table_check_store(const struct cs_table_opts *o,
 
 /* A table reported by the kernel (DM_DEVICE_TABLE), parsed. */
 struct cs_table_params {
+	char origin[4096];
+	char store[4096];
 	enum cs_mode mode;
 	enum cs_view view;
 	uint32_t chunk_sectors;
-	bool transient;
-	bool reformat;
-	uint64_t low_water;		/* 0: not set */
+	struct cs_features f;
 };
 
 /*

@@ -15,6 +15,8 @@ int cs_error(char *err, int e, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!err)
+		return e;
 	va_start(ap, fmt);
 	vsnprintf(err, CS_ERRLEN, fmt, ap);
 	va_end(ap);

@@ -223,6 +223,9 @@ t "JSON, both views" 0 '{
   "transient": true,
   "reformat": false,
   "low_water": 5,
+  "origin_ro": false,
+  "if_full": "default",
+  "queue_seconds": null,
   "tables": [
     {
       "view": "live",
@@ -246,6 +249,9 @@ t "JSON, -J, defaults" 0 '{
   "transient": false,
   "reformat": false,
   "low_water": null,
+  "origin_ro": false,
+  "if_full": "default",
+  "queue_seconds": null,
   "tables": [
     {
       "view": "live",
@@ -385,7 +391,7 @@ table cs_snap 0 2048 cowsnap 7:0 7:1 cow 64 snap 3 transient low_water 100
 EOF
 cat >dm-other <<'EOF'
 status lin 0 100 linear
-status new 0 8 cowsnap row snap merging 1 8 1 - 77
+status new 0 8 cowsnap row snap merging 1 8 1 - fold 3/4 77
 table new 0 8 cowsnap 7:0 7:1 row 8 snap
 EOF
 cat >dm-bad-status <<'EOF'
@@ -408,15 +414,15 @@ bound=$(LD_BIND_NOW=1 LD_DEBUG=bindings LD_PRELOAD="$FAKEDM" \
 	grep -cE "\`dm_(task_(create|run|destroy|get_names|get_errno|get_info|set_name|no_open_count)|get_next_target|log_with_errno_init|udev_set_sync_support)'")
 if [ "$bound" = 11 ]; then
 	ok "the libdevmapper stand-in replaces all 11 calls"
-	STATUS_HEAD="NAME    MODE VIEW STATE       CHUNK USED         TOTAL          USE% REASON"
-	STATUS_LIVE="cs_live cow  live passthrough 32KiB 0 (0B)       1024 (32MiB)   0.0% -"
-	STATUS_SNAP="cs_snap cow  snap invalid     32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full"
+	STATUS_HEAD="NAME    MODE VIEW STATE       CHUNK USED         TOTAL          USE% REASON     OPERATION"
+	STATUS_LIVE="cs_live cow  live passthrough 32KiB 0 (0B)       1024 (32MiB)   0.0% -          -"
+	STATUS_SNAP="cs_snap cow  snap invalid     32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full -"
 	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-two"
 	t "status: every cowsnap device, others skipped" 0 "$STATUS_HEAD
 $STATUS_LIVE
 $STATUS_SNAP" "" status
-	t "status NAME" 0 "NAME    MODE VIEW STATE   CHUNK USED         TOTAL          USE% REASON
-cs_snap cow  snap invalid 32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full" "" \
+	t "status NAME" 0 "NAME    MODE VIEW STATE   CHUNK USED         TOTAL          USE% REASON     OPERATION
+cs_snap cow  snap invalid 32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full -" "" \
 		status cs_snap
 	t "status --json NAME" 0 '{
   "devices": [
@@ -434,7 +440,11 @@ cs_snap cow  snap invalid 32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full" "" 
       "total_bytes": 33554432,
       "use_percent": 0.0,
       "metadata_blocks": 0,
-      "invalid_reason": null
+      "invalid_reason": null,
+      "operation": null,
+      "merged": null,
+      "to_merge": null,
+      "merge_percent": null
     }
   ]
 }' "" status --json cs_live
@@ -443,9 +453,9 @@ cs_snap cow  snap invalid 32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full" "" 
 	t "status of a missing device" 4 "" \
 		"cowsnap: no device-mapper device named 'nope'" status -J nope
 	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-other"
-	t "status: an unknown state and an appended word" 0 \
-		"NAME MODE VIEW STATE   CHUNK USED     TOTAL      USE% REASON
-new  row  snap merging 4KiB  1 (4KiB) 8 (32KiB) 12.5% -" "" status
+	t "status: a merge in progress and an appended word" 0 \
+		"NAME MODE VIEW STATE   CHUNK USED     TOTAL      USE% REASON OPERATION
+new  row  snap merging 4KiB  1 (4KiB) 8 (32KiB) 12.5% -      fold 3/4 (75.0%)" "" status
 	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-none"
 	t "status without devices: no output" 0 "" "" status
 	t "status --json without devices" 0 '{

@@ -339,7 +339,7 @@ static void test_check_opts(void)
 	struct cs_table_opts o = opts("/dev/vda", "/dev/vdb");
 
 	ok(o.mode == CS_MODE_COW && o.chunk_sectors == 8 &&
-	   o.views == CS_VIEWS_LIVE && !o.low_water && !o.force,
+	   o.views == CS_VIEWS_LIVE && !o.f.low_water && !o.force,
 	   "opts: defaults are cow, 8 sectors, live");
 	is_int(cs_table_check_opts(&o, err), 0, "opts: both devices given");
 	o = opts(NULL, "/dev/vdb");
@@ -357,7 +357,7 @@ static void test_check_opts(void)
 	is_str(err, "the store path contains white space, which a table line cannot hold",
 	       "opts: blank path message");
 	o = opts("/dev/vda", "/dev/vdb");
-	o.transient = o.reformat = true;
+	o.f.transient = o.f.reformat = true;
 	is_int(cs_table_check_opts(&o, err), -EINVAL,
 	       "opts: transient with reformat refused");
 	is_str(err, "--transient and --reformat exclude each other",
@@ -408,7 +408,7 @@ static void test_plan_lines(void)
 	o.mode = CS_MODE_ROW;
 	o.chunk_sectors = 2048;
 	o.views = CS_VIEWS_BOTH;
-	o.reformat = true;
+	o.f.reformat = true;
 	is_int(cs_table_plan_build(&o, 1000000, 6144, &plan, err), 0,
 	       "plan: row, 2048, both, reformat builds");
 	is_int(plan.nr_lines, 2, "plan: two lines for both views");
@@ -421,8 +421,8 @@ static void test_plan_lines(void)
 
 	o = opts("/dev/vda", "/dev/vdb");
 	o.views = CS_VIEWS_SNAP;
-	o.transient = true;
-	o.low_water = 100;
+	o.f.transient = true;
+	o.f.low_water = 100;
 	o.chunk_sectors = 64;
 	cs_table_plan_build(&o, 4096, 4096, &plan, err);
 	ok(plan.nr_lines == 1 && plan.lines[0].view == CS_VIEW_SNAP,
@@ -430,14 +430,14 @@ static void test_plan_lines(void)
 	is_str(plan.lines[0].line,
 	       "0 4096 cowsnap /dev/vda /dev/vdb cow 64 snap 3 transient low_water 100",
 	       "plan: features in the target's order, counted in words");
-	o.transient = false;
-	o.low_water = 7;
+	o.f.transient = false;
+	o.f.low_water = 7;
 	cs_table_plan_build(&o, 4096, 4096, &plan, err);
 	is_str(plan.lines[0].line,
 	       "0 4096 cowsnap /dev/vda /dev/vdb cow 64 snap 2 low_water 7",
 	       "plan: low water alone is two words");
-	o.reformat = true;
-	o.low_water = 1;
+	o.f.reformat = true;
+	o.f.low_water = 1;
 	cs_table_plan_build(&o, 4096, 4096, &plan, err);
 	is_str(plan.lines[0].line,
 	       "0 4096 cowsnap /dev/vda /dev/vdb cow 64 snap 3 reformat low_water 1",
@@ -555,13 +555,13 @@ static void test_store_cowsnap(void)
 	cs_table_check_store(&o, 4096, &sp, err);
 	is_str(err, "store /dev/vdb holds a cowsnap snapshot made for another table: store origin size mismatch: origin has 4096 sectors, store was made for 2048",
 	       "store: origin size mismatch message");
-	o.reformat = true;
+	o.f.reformat = true;
 	is_int(cs_table_check_store(&o, 2048, &sp, err), -EEXIST,
 	       "store: --reformat over a cowsnap store refused");
 	is_str(err, "store /dev/vdb holds a cowsnap snapshot that --reformat would overwrite; use --force to overwrite it",
 	       "store: reformat message");
-	o.reformat = false;
-	o.transient = true;
+	o.f.reformat = false;
+	o.f.transient = true;
 	cs_table_check_store(&o, 2048, &sp, err);
 	is_str(err, "store /dev/vdb holds a cowsnap snapshot that --transient would overwrite; use --force to overwrite it",
 	       "store: transient message");
@@ -583,7 +583,7 @@ static void test_store_damaged(void)
 	is_str(err, "store /dev/vdb holds a cowsnap superblock that does not validate (checksum mismatch: expected 0x1, found 0x2); use --force to overwrite it",
 	       "store: damaged message");
 	o.force = true;
-	o.reformat = true;
+	o.f.reformat = true;
 	is_int(cs_table_check_store(&o, 2048, &sp, err), 0,
 	       "store: --force accepts a damaged cowsnap store");
 }
@@ -610,23 +610,78 @@ static void test_table_parse(void)
 	is_int(cs_table_parse("253:0 253:1 cow 8 live", &p), 0,
 	       "table parse: no features");
 	ok(p.mode == CS_MODE_COW && p.chunk_sectors == 8 &&
-	   p.view == CS_VIEW_LIVE && !p.transient && !p.reformat &&
-	   !p.low_water, "table parse: fields of a plain line");
+	   p.view == CS_VIEW_LIVE && !p.f.transient && !p.f.reformat &&
+	   !p.f.low_water, "table parse: fields of a plain line");
 	is_int(cs_table_parse("7:0 7:1 row 2048 snap 3 transient low_water 100",
 			      &p), 0, "table parse: canonical features");
 	ok(p.mode == CS_MODE_ROW && p.chunk_sectors == 2048 &&
-	   p.view == CS_VIEW_SNAP && p.transient && p.low_water == 100,
+	   p.view == CS_VIEW_SNAP && p.f.transient && p.f.low_water == 100,
 	   "table parse: fields with features");
 	ok(!cs_table_parse("7:0 7:1 cow 64 snap 3 low_water 9 transient", &p) &&
-	   p.transient && p.low_water == 9,
+	   p.f.transient && p.f.low_water == 9,
 	   "table parse: features in any order, as the target accepts them");
-	ok(!cs_table_parse("7:0 7:1 cow 64 live 1 REFORMAT", &p) && p.reformat,
+	ok(!cs_table_parse("7:0 7:1 cow 64 live 1 REFORMAT", &p) && p.f.reformat,
 	   "table parse: feature names ignore case, as in the target");
 	is_int(cs_table_parse("7:0 7:1 cow 64 live 0", &p), 0,
 	       "table parse: an empty feature group");
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		is_int(cs_table_parse(bad[i], &p), -EPROTO,
 		       "table parse: '%s' refused", bad[i]);
+}
+
+/* The ROW features of module 0.2, in the target's canonical order. */
+static void test_table_row_features(void)
+{
+	char err[CS_ERRLEN] = "";
+	struct cs_table_params p;
+	struct cs_features f = { 0 };
+	char line[256];
+	uint32_t secs;
+
+	f.reformat = true;
+	f.origin_ro = true;
+	f.full = CS_FULL_QUEUE;
+	f.queue_seconds = 30;
+	f.low_water = 4;
+	cs_table_line(line, sizeof(line), 100, "/dev/vda", "/dev/vdb",
+		      CS_MODE_ROW, 8, CS_VIEW_LIVE, &f);
+	is_str(line, "0 100 cowsnap /dev/vda /dev/vdb row 8 live 6 reformat origin_ro queue_if_full 30 low_water 4",
+	       "row features: canonical order");
+	is_int(cs_table_parse(line + strlen("0 100 cowsnap "), &p), 0,
+	       "row features: the line parses back");
+	ok(p.f.reformat && p.f.origin_ro && p.f.full == CS_FULL_QUEUE &&
+	   p.f.queue_seconds == 30 && p.f.low_water == 4 &&
+	   !strcmp(p.origin, "/dev/vda") && !strcmp(p.store, "/dev/vdb"),
+	   "row features: every value comes back, devices too");
+	memset(&f, 0, sizeof(f));
+	f.full = CS_FULL_ERROR;
+	cs_table_line(line, sizeof(line), 8, "a", "b", CS_MODE_ROW, 16,
+		      CS_VIEW_SNAP, &f);
+	is_str(line, "0 8 cowsnap a b row 16 snap 1 error_if_full",
+	       "row features: error_if_full");
+	is_int(cs_features_check(CS_MODE_COW, &f, err), -EINVAL,
+	       "row features: error_if_full refused in cow mode");
+	is_str(err, "--error-if-full needs mode row",
+	       "row features: the message names the option");
+	f.full = CS_FULL_DEFAULT;
+	f.origin_ro = true;
+	is_int(cs_features_check(CS_MODE_COW, &f, err), -EINVAL,
+	       "row features: origin_ro refused in cow mode");
+	is_int(cs_table_parse("a b cow 8 live 1 origin_ro", &p), -EPROTO,
+	       "row features: a cow table with origin_ro does not parse");
+	is_int(cs_table_parse("a b row 8 live 3 error_if_full queue_if_full 5",
+			      &p), -EPROTO,
+	       "row features: both full policies do not parse");
+	is_int(cs_table_parse("a b row 8 live 2 queue_if_full 3601", &p),
+	       -EPROTO, "row features: queue_if_full above 3600 refused");
+	is_int(cs_table_parse("a b row 8 live 1 queue_if_full", &p), -EPROTO,
+	       "row features: queue_if_full without seconds refused");
+	ok(!cs_parse_queue_seconds("3600", &secs, err) && secs == 3600,
+	   "row features: 3600 seconds accepted");
+	is_int(cs_parse_queue_seconds("0", &secs, err), -EINVAL,
+	       "row features: 0 seconds refused");
+	is_str(err, "invalid queue time '0': expected 1 to 3600 seconds",
+	       "row features: queue time message");
 }
 
 static void test_table_round_trip(void)
@@ -639,16 +694,16 @@ static void test_table_round_trip(void)
 	o.mode = CS_MODE_ROW;
 	o.chunk_sectors = 128;
 	o.views = CS_VIEWS_SNAP;
-	o.transient = true;
-	o.low_water = 55;
+	o.f.transient = true;
+	o.f.low_water = 55;
 	cs_table_plan_build(&o, 4096, 8192, &plan, err);
 	ok(!strncmp(plan.lines[0].line, prefix, strlen(prefix)),
 	   "round trip: line starts with start, length and target");
 	is_int(cs_table_parse(plan.lines[0].line + strlen(prefix), &p), 0,
 	       "round trip: a built line parses");
 	ok(p.mode == o.mode && p.chunk_sectors == o.chunk_sectors &&
-	   p.view == CS_VIEW_SNAP && p.transient && !p.reformat &&
-	   p.low_water == 55, "round trip: every value comes back");
+	   p.view == CS_VIEW_SNAP && p.f.transient && !p.f.reformat &&
+	   p.f.low_water == 55, "round trip: every value comes back");
 }
 
 /* ---- status parsing -------------------------------------------------- */
@@ -675,11 +730,11 @@ static void test_status_states(void)
 	       "status: invalid line");
 	ok(st.state == CS_STATE_INVALID && !strcmp(st.reason, "store_full"),
 	   "status: invalid state and its reason");
-	is_int(cs_status_parse("cow live merging 1 2 3 -", &st), 0,
+	is_int(cs_status_parse("cow live sleeping 1 2 3 - - -", &st), 0,
 	       "status: an unknown state is not an error");
-	ok(st.state == CS_STATE_OTHER && !strcmp(st.state_name, "merging"),
+	ok(st.state == CS_STATE_OTHER && !strcmp(st.state_name, "sleeping"),
 	   "status: an unknown state is kept by name");
-	is_int(cs_status_parse("cow live valid 1 2 3 - 42 future", &st), 0,
+	is_int(cs_status_parse("cow live valid 1 2 3 - - - 42 future", &st), 0,
 	       "status: words appended by a later target are accepted");
 	is_int(st.extra_words, 2, "status: appended words are counted");
 	ok(!cs_status_parse("  cow\tlive  valid 1 2 3 -\n", &st) &&
@@ -689,6 +744,57 @@ static void test_status_states(void)
 	   st.metadata_blocks == UINT64_MAX, "status: 64-bit counts");
 	ok(!cs_status_parse("cow live valid 0 0 0 -", &st) && !st.total_chunks,
 	   "status: zero total chunks");
+}
+
+/* The 9-word status of module 0.2: every state, operation and progress. */
+static void test_status_nine_words(void)
+{
+	static const struct {
+		const char *line;
+		enum cs_state state;
+		enum cs_op op;
+		bool progress;
+	} cases[] = {
+		{ "cow live valid 1 10 3 - - -", CS_STATE_VALID, CS_OP_NONE, false },
+		{ "cow snap invalid 10 10 3 store_full - -", CS_STATE_INVALID, CS_OP_NONE, false },
+		{ "cow live merging 5 10 3 - rollback 2/5", CS_STATE_MERGING, CS_OP_ROLLBACK, true },
+		{ "row snap merging 5 10 3 - fold 0/5", CS_STATE_MERGING, CS_OP_FOLD, true },
+		{ "cow live ended 1 10 3 - rollback 5/5", CS_STATE_ENDED, CS_OP_ROLLBACK, true },
+		{ "cow live ended 1 10 3 - fold -", CS_STATE_ENDED, CS_OP_FOLD, false },
+		{ "row live degraded 4 10 3 store_io_error - -", CS_STATE_DEGRADED, CS_OP_NONE, false },
+		{ "row live full 10 10 3 store_full - -", CS_STATE_FULL, CS_OP_NONE, false },
+		{ "row live valid 0 10 1 - squash -", CS_STATE_VALID, CS_OP_OTHER, false },
+	};
+	struct cs_status st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		is_int(cs_status_parse(cases[i].line, &st), 0,
+		       "status 9 words: '%s' parses", cases[i].line);
+		ok(st.has_operation && st.state == cases[i].state &&
+		   st.op == cases[i].op && st.has_progress == cases[i].progress &&
+		   !st.extra_words,
+		   "status 9 words: state %s, operation %d", st.state_name,
+		   cases[i].op);
+	}
+	cs_status_parse("cow live merging 5 10 3 - rollback 2/5", &st);
+	ok(st.merged == 2 && st.to_merge == 5 &&
+	   !strcmp(st.op_name, "rollback"), "status 9 words: progress values");
+	cs_status_parse("cow live valid 1 10 3 -", &st);
+	ok(!st.has_operation && st.op == CS_OP_NONE && !st.op_name[0],
+	   "status: 7 words of an older module: no operation");
+	is_int(cs_status_parse("cow live merging 5 10 3 - rollback", &st),
+	       -EPROTO, "status: an operation without progress refused");
+	is_int(cs_status_parse("cow live merging 5 10 3 - fold 6/5", &st),
+	       -EPROTO, "status: progress beyond its total refused");
+	is_int(cs_status_parse("cow live merging 5 10 3 - fold 2", &st),
+	       -EPROTO, "status: progress without a slash refused");
+	is_int(cs_status_parse("cow live merging 5 10 3 - fold 2/x", &st),
+	       -EPROTO, "status: progress that is not a number refused");
+	is_int(cs_status_parse("cow live merging 5 10 3 - fold /", &st),
+	       -EPROTO, "status: an empty progress refused");
+	is_str(cs_state_name(CS_STATE_DEGRADED), "degraded",
+	       "status: state names");
 }
 
 static void test_status_garbage(void)
@@ -737,7 +843,7 @@ static void test_table_output(void)
 	char *out = NULL;
 
 	o.views = CS_VIEWS_BOTH;
-	o.low_water = 10;
+	o.f.low_water = 10;
 	cs_table_plan_build(&o, 2048, 1024, &plan, err);
 	CAPTURE(out, cs_print_table_text(f, &plan));
 	is_str(out,
@@ -758,6 +864,9 @@ static void test_table_output(void)
 	       "  \"transient\": false,\n"
 	       "  \"reformat\": false,\n"
 	       "  \"low_water\": 10,\n"
+	       "  \"origin_ro\": false,\n"
+	       "  \"if_full\": \"default\",\n"
+	       "  \"queue_seconds\": null,\n"
 	       "  \"tables\": [\n"
 	       "    {\n"
 	       "      \"view\": \"live\",\n"
@@ -803,7 +912,7 @@ static void status_rows(struct cs_status_row *rows)
 	} r[] = {
 		{ "cs_live", "cow live passthrough 0 1024 0 -", 64 },
 		{ "cs_snap", "cow snap invalid 1024 1024 3 store_full", 64 },
-		{ "r", "row live merging 7 300 2 -", 8 },
+		{ "r", "row live merging 7 300 2 - fold 2/3", 8 },
 	};
 	size_t i;
 
@@ -824,10 +933,10 @@ static void test_status_output(void)
 	status_rows(rows);
 	CAPTURE(out, cs_print_status_text(f, rows, 3));
 	is_str(out,
-	       "NAME    MODE VIEW STATE       CHUNK USED         TOTAL          USE% REASON\n"
-	       "cs_live cow  live passthrough 32KiB 0 (0B)       1024 (32MiB)   0.0% -\n"
-	       "cs_snap cow  snap invalid     32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full\n"
-	       "r       row  live merging     4KiB  7 (28KiB)    300 (1.1MiB)   2.3% -\n",
+	       "NAME    MODE VIEW STATE       CHUNK USED         TOTAL          USE% REASON     OPERATION\n"
+	       "cs_live cow  live passthrough 32KiB 0 (0B)       1024 (32MiB)   0.0% -          -\n"
+	       "cs_snap cow  snap invalid     32KiB 1024 (32MiB) 1024 (32MiB) 100.0% store_full -\n"
+	       "r       row  live merging     4KiB  7 (28KiB)    300 (1.1MiB)   2.3% -          fold 2/3 (66.6%)\n",
 	       "output: status text, aligned columns");
 	free(out);
 	CAPTURE(out, cs_print_status_text(f, rows, 0));
@@ -851,7 +960,11 @@ static void test_status_output(void)
 	       "      \"total_bytes\": 33554432,\n"
 	       "      \"use_percent\": 100.0,\n"
 	       "      \"metadata_blocks\": 3,\n"
-	       "      \"invalid_reason\": \"store_full\"\n"
+	       "      \"invalid_reason\": \"store_full\",\n"
+	       "      \"operation\": null,\n"
+	       "      \"merged\": null,\n"
+	       "      \"to_merge\": null,\n"
+	       "      \"merge_percent\": null\n"
 	       "    }\n"
 	       "  ]\n"
 	       "}\n", "output: status JSON");
@@ -873,7 +986,7 @@ static void test_status_output_edges(void)
 	cs_status_parse("cow live valid 0 0 0 -", &row.st);
 	CAPTURE(out, cs_print_status_json(f, &row, 1));
 	ok(out && strstr(out, "\"use_percent\": null,\n") &&
-	   strstr(out, "\"invalid_reason\": null\n"),
+	   strstr(out, "\"invalid_reason\": null,\n"),
 	   "output: no percent of zero chunks, no reason: null");
 	free(out);
 	cs_status_parse("cow live valid 1 18446744073709551615 0 -", &row.st);
@@ -907,8 +1020,10 @@ int main(void)
 	test_store_cowsnap();
 	test_store_damaged();
 	test_table_parse();
+	test_table_row_features();
 	test_table_round_trip();
 	test_status_states();
+	test_status_nine_words();
 	test_status_garbage();
 	test_table_output();
 	test_json_escape();
