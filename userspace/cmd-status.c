@@ -8,7 +8,6 @@
  * when listing all devices, and an error when named.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,36 +135,6 @@ static int add_all_devices(struct rows *rows, char **names, size_t nr,
 	return 0;
 }
 
-/* Returns 0, 1 when --help was handled, or -EINVAL. */
-static int parse_args(int argc, char **argv, const char **name, bool *json,
-		      char *err)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, ":Jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			*json = true;
-			break;
-		case 'h':
-			usage();
-			return 1;
-		default:
-			return cs_option_error(c, argv, err);
-		}
-	}
-	if (optind < argc)
-		*name = argv[optind++];
-	if (optind < argc)
-		return cs_extra_argument(argv[optind], err);
-	return 0;
-}
-
 int cmd_status(int argc, char **argv, char *err)
 {
 	struct rows rows = { 0 };
@@ -175,7 +144,8 @@ int cmd_status(int argc, char **argv, char *err)
 	bool json = false;
 	int r;
 
-	r = parse_args(argc, argv, &name, &json, err);
+	r = cs_parse_json_args(argc, argv, usage, &json, &name, false, NULL,
+			       err);
 	if (r)
 		return r > 0 ? 0 : r;
 	if (name) {

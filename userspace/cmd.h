@@ -11,6 +11,8 @@
 #ifndef CS_CMD_H
 #define CS_CMD_H
 
+#include <stdbool.h>
+
 struct cs_command {
 	const char *name;
 	int (*run)(int argc, char **argv, char *err);
@@ -20,6 +22,8 @@ struct cs_command {
 int cmd_table(int argc, char **argv, char *err);
 int cmd_status(int argc, char **argv, char *err);
 int cmd_version(int argc, char **argv, char *err);
+int cmd_check(int argc, char **argv, char *err);
+int cmd_dump(int argc, char **argv, char *err);
 
 /* cs_print_version() - "cowsnap <version>", for --version too. */
 void cs_print_version(void);
@@ -33,5 +37,16 @@ int cs_option_error(int c, char **argv, char *err);
 
 /* cs_extra_argument() - "unexpected argument '...'": -EINVAL. */
 int cs_extra_argument(const char *arg, char *err);
+
+/*
+ * cs_parse_json_args() - the command line of a command whose only
+ * options are -J/--json and -h/--help (which calls @usage): then one
+ * operand, into *@arg; @required says whether it must be there, and
+ * @missing is the message when it is not.  Returns 0, 1 when --help was
+ * handled, or -EINVAL.
+ */
+int cs_parse_json_args(int argc, char **argv, void (*usage)(void),
+		       bool *json, const char **arg, bool required,
+		       const char *missing, char *err);
 
 #endif /* CS_CMD_H */

@@ -74,24 +74,34 @@ void cs_dev_close(struct cs_dev *d)
 	d->pr = NULL;
 }
 
-/* The first metadata block; what lies beyond the end reads as zero. */
-static int read_first_block(struct cs_dev *d, void *block, char *err)
+int cs_dev_read(struct cs_dev *d, uint64_t offset, void *buf, size_t len)
 {
 	int fd = blkid_probe_get_fd(d->pr);
 	size_t done = 0;
 	ssize_t n;
 
-	memset(block, 0, COWSNAP_BLOCK_SIZE);
-	while (done < COWSNAP_BLOCK_SIZE) {
-		n = pread(fd, (char *)block + done, COWSNAP_BLOCK_SIZE - done,
-			  done);
+	memset(buf, 0, len);
+	while (done < len) {
+		n = pread(fd, (char *)buf + done, len - done, offset + done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sys_error(err, "read", d);
+			return io_errno(errno);
 		if (!n)
 			break;
 		done += n;
+	}
+	return 0;
+}
+
+/* The first metadata block; what lies beyond the end reads as zero. */
+static int read_first_block(struct cs_dev *d, void *block, char *err)
+{
+	int r = cs_dev_read(d, 0, block, COWSNAP_BLOCK_SIZE);
+
+	if (r) {
+		errno = -r;
+		return sys_error(err, "read", d);
 	}
 	return 0;
 }

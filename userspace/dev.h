@@ -43,4 +43,11 @@ void cs_dev_close(struct cs_dev *d);
 int cs_dev_probe_store(struct cs_dev *d, struct cs_store_probe *sp,
 		       char *err);
 
+/*
+ * cs_dev_read() - @len bytes at byte @offset; what lies beyond the end
+ * reads as zero.  Returns 0 or -errno (never one of main.c's reserved
+ * values), with no message: the caller names the block.
+ */
+int cs_dev_read(struct cs_dev *d, uint64_t offset, void *buf, size_t len);
+
 #endif /* CS_DEV_H */

@@ -22,6 +22,8 @@
 static const struct cs_command commands[] = {
 	{ "table", cmd_table, "print the dmsetup table of a snapshot's views" },
 	{ "status", cmd_status, "show the state of cowsnap devices" },
+	{ "check", cmd_check, "check a store offline" },
+	{ "dump", cmd_dump, "print a store's superblock and exceptions" },
 	{ "version", cmd_version, "print the version of the tool" },
 };
 
@@ -36,6 +38,7 @@ static const struct cs_command commands[] = {
  *   4  device-mapper error: no such device, not a cowsnap device, a
  *      failed call, an unexpected answer (-ESRCH, -EMEDIUMTYPE, -EPROTO)
  *   5  out of memory (-ENOMEM)
+ *   6  cowsnap check or dump found a problem in the store (-EUCLEAN)
  */
 enum {
 	EXIT_OK = 0,
@@ -44,6 +47,7 @@ enum {
 	EXIT_REFUSED = 3,
 	EXIT_DM = 4,
 	EXIT_NOMEM = 5,
+	EXIT_CORRUPT = 6,
 };
 
 static int exit_status(int r)
@@ -61,6 +65,8 @@ static int exit_status(int r)
 		return EXIT_DM;
 	case -ENOMEM:
 		return EXIT_NOMEM;
+	case -EUCLEAN:
+		return EXIT_CORRUPT;
 	default:
 		return EXIT_DEVICE;
 	}
@@ -89,6 +95,38 @@ int cs_option_error(int c, char **argv, char *err)
 int cs_extra_argument(const char *arg, char *err)
 {
 	return cs_error(err, -EINVAL, "unexpected argument '%s'", arg);
+}
+
+int cs_parse_json_args(int argc, char **argv, void (*usage)(void),
+		       bool *json, const char **arg, bool required,
+		       const char *missing, char *err)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":Jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			*json = true;
+			break;
+		case 'h':
+			usage();
+			return 1;
+		default:
+			return cs_option_error(c, argv, err);
+		}
+	}
+	if (optind < argc)
+		*arg = argv[optind++];
+	else if (required)
+		return cs_error(err, -EINVAL, "%s", missing);
+	if (optind < argc)
+		return cs_extra_argument(argv[optind], err);
+	return 0;
 }
 
 static void usage(void)

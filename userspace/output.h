@@ -7,6 +7,7 @@
 #ifndef CS_OUTPUT_H
 #define CS_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "status-parse.h"
@@ -33,5 +34,17 @@ void cs_print_status_text(FILE *f, const struct cs_status_row *rows,
 			  size_t nr);
 void cs_print_status_json(FILE *f, const struct cs_status_row *rows,
 			  size_t nr);
+
+/*
+ * "cowsnap check" and "cowsnap dump": the fields of a scanned store, as
+ * "key  value" lines or one JSON object.  @path names the store; @dump
+ * adds every superblock field and the exceptions (origin chunk -> store
+ * chunk, in commit order).  The problem, if any, is a field too.
+ */
+struct cs_store_scan;
+void cs_print_store_text(FILE *f, const char *path,
+			 const struct cs_store_scan *s, bool dump);
+void cs_print_store_json(FILE *f, const char *path,
+			 const struct cs_store_scan *s, bool dump);
 
 #endif /* CS_OUTPUT_H */

@@ -5,7 +5,10 @@
 # message, and the store checks (a file system, a partition table, a
 # cowsnap store).  No root-only device, no device-mapper call.
 #
-#   sh tests/cli.sh ./cowsnap tests/mksb.bin tests/fakedm.bin
+#   sh tests/cli.sh ./cowsnap tests/mksb.bin tests/fakedm.bin tests/mkstore.bin
+#
+# "cowsnap check" and "cowsnap dump" run on store images written by
+# tests/mkstore.bin with the module's own encoder, good and damaged.
 #
 # "cowsnap status" runs against tests/fakedm.bin, a stand-in for
 # libdevmapper loaded with LD_PRELOAD; the tests check first that every
@@ -21,6 +24,7 @@ abspath() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); }
 CS=$(abspath "${1:-./cowsnap}")
 MKSB=$(abspath "${2:-tests/mksb.bin}")
 FAKEDM=$(abspath "${3:-tests/fakedm.bin}")
+MKSTORE=$(abspath "${4:-tests/mkstore.bin}")
 HERE=$(abspath "$(dirname "$0")")
 VERSION=$(sed -n 's/^#define COWSNAP_VERSION[[:space:]]*"\(.*\)"$/\1/p' \
 	"$HERE/../../dm-cowsnap/cowsnap-version.h")
@@ -406,6 +410,111 @@ table bad 0 2048 cowsnap 7:0 7:1 cow 12 live
 status gone 0 2048 cowsnap cow live valid 1 2 3 -
 EOF
 : >dm-none
+
+# ---- check and dump on store images ----
+for kind in $("$MKSTORE" --list); do
+	"$MKSTORE" "st-$kind" "$kind" || not_ok "mkstore $kind"
+done
+check_summary() {	# exceptions blocks used torn stale
+	cat <<EOS
+store             st-$1
+uuid              12345678-9abc-def0-6d6b-73746f726521
+mode              cow
+state             ${7:-valid}
+invalid_reason    -
+operation         ${8:--}
+chunk_sectors     8
+origin_sectors    8192
+origin_id         /dev/vda
+store_chunks      511
+data_chunks       506
+data_chunks_used  $4
+exception_blocks  $3
+exceptions        $2
+torn_copies       $5
+stale_copies      $6
+problem           -
+EOS
+}
+t "check: a store without exceptions" 0 "$(check_summary empty 0 0 0 0 0)" "" check st-empty
+t "check: one block, three exceptions" 0 "$(check_summary one 3 1 3 0 0)" "" check st-one
+t "check: the newer copy of a pair wins" 0 "$(check_summary newer 3 1 3 0 0)" "" check st-newer
+t "check: a torn newer copy falls back to the older" 0 "$(check_summary torn 3 1 3 1 0)" "" check st-torn
+t "check: a full block and the next" 0 "$(check_summary two 257 2 257 0 0)" "" check st-two
+t "check: a block of an earlier epoch is ignored" 0 "$(check_summary stale 0 0 0 0 1)" "" check st-stale
+t "check: an ended store" 0 "$(check_summary ended 0 0 0 0 0 ended fold)" "" check st-ended
+corrupt() {	# kind message
+	"$CS" check "st-$1" >/dev/null 2>"$D/.err"
+	rc=$?
+	if [ $rc = 6 ] && [ "$(cat "$D/.err")" = "cowsnap: store st-$1: $2" ]; then
+		ok "check: $1 is exit code 6: $2"
+	else
+		not_ok "check: $1: exit code $rc, expected 6: $2"
+		diag <"$D/.err"
+	fi
+}
+corrupt blank "blank store: no cowsnap superblock"
+corrupt bad-sb "superblock: checksum mismatch: expected 0xd84579de, found 0xbf1270ed"
+corrupt foreign "not a cowsnap store: bad magic: expected 0x70616e73776f63, found 0x4e53574f43544f4e"
+corrupt both-damaged "exception block 0: both copies damaged: checksum mismatch: expected 0x5ce6d645, found 0x3bb1df76; checksum mismatch: expected 0x9d1bd6e4, found 0xfa4cdfd7"
+corrupt origin-oob "exception block 0 entry 2: origin chunk 5000 beyond the origin (1024 chunks)"
+corrupt meta-chunk "exception block 0 entry 1: store chunk 1 is not a data chunk"
+corrupt store-oob "exception block 0 entry 0: store chunk 600 beyond the store (511 chunks)"
+corrupt store-twice "store chunk 3 used twice (origin chunks 0 and 2)"
+corrupt origin-twice "origin chunk 0 mapped twice (store chunks 3 and 5)"
+corrupt after-tail "exception block 0 is not full but block 1 is in use"
+t "dump: every field and every exception" 0 "store             st-newer
+uuid              12345678-9abc-def0-6d6b-73746f726521
+mode              cow
+state             valid
+invalid_reason    -
+operation         -
+chunk_sectors     8
+origin_sectors    8192
+origin_id         /dev/vda
+version           1
+generation        1
+compat_flags      0
+compat_ro_flags   0
+incompat_flags    0
+store_sectors     4088
+snapshot_id       1
+nr_snapshots      1
+nr_exceptions     0
+metadata_blocks   0
+epoch             7
+merge_cursor      0
+merge_total       0
+store_chunks      511
+data_chunks       506
+data_chunks_used  3
+exception_blocks  1
+exceptions        3
+torn_copies       0
+stale_copies      0
+problem           -
+exception_list    (origin chunk -> store chunk)
+  0 -> 3
+  1 -> 4
+  2 -> 5" "" dump st-newer
+"$CS" dump --json st-two >"$D/.out" 2>"$D/.err"
+rc=$?
+n=$(grep -c '"origin_chunk"' "$D/.out")
+if [ $rc = 0 ] && [ "$n" = 257 ] && grep -q '"clean": true' "$D/.out" &&
+   grep -q '"exceptions": 257,' "$D/.out"; then
+	ok "dump --json: 257 exceptions listed, clean"
+else
+	not_ok "dump --json: exit code $rc, $n exceptions listed"
+fi
+t "check --json of a damaged store: the problem, exit code 6" 6 '{
+  "store": "st-blank",
+  "problem": "blank store: no cowsnap superblock",
+  "clean": false
+}' "cowsnap: store st-blank: blank store: no cowsnap superblock" check -J st-blank
+usage_error "check without a store" "no store given" check check
+usage_error "dump with two stores" "unexpected argument 'b'" dump dump a b
+t "check of a missing file" 2 "" \
+	"cowsnap: cannot open store nope: No such file or directory" check nope
 
 # Every call of cowsnap into libdevmapper must bind to the stand-in.
 bound=$(LD_BIND_NOW=1 LD_DEBUG=bindings LD_PRELOAD="$FAKEDM" \

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The offline reader of a cowsnap store (see store-scan.h).
+ *
+ * The walk follows recover() in dm-cowsnap/cowsnap-store.c step by step:
+ * exception block 0, 1, ... while both copies of the block fit on the
+ * store; in each pair the valid copy with the higher generation wins; a
+ * pair with no valid copy (never written, torn on its first write, or
+ * left by an earlier store or epoch) is the empty tail; a pair whose
+ * copies are both damaged is corruption; a block with fewer than
+ * COWSNAP_EB_MAX_ENTRIES entries is the tail, and the block after it must
+ * then hold no valid copy.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-scan.h"
+#include "util.h"
+
+/*
+ * The on-disk values by name.  The module has the same lists, static in
+ * cowsnap-format.c and cowsnap-state.c; they belong in the shared format
+ * file (reported to its owner).
+ */
+static const char *const mode_names[] = {
+	[COWSNAP_DISK_MODE_COW] = "cow", [COWSNAP_DISK_MODE_ROW] = "row",
+};
+static const char *const state_names[] = {
+	[COWSNAP_DISK_STATE_VALID] = "valid",
+	[COWSNAP_DISK_STATE_INVALID] = "invalid",
+	[COWSNAP_DISK_STATE_MERGING] = "merging",
+	[COWSNAP_DISK_STATE_ENDED] = "ended",
+};
+static const char *const op_names[] = {
+	[COWSNAP_DISK_OP_NONE] = "-",
+	[COWSNAP_DISK_OP_ROLLBACK] = "rollback",
+	[COWSNAP_DISK_OP_FOLD] = "fold",
+};
+static const char *const reason_names[] = {
+	[COWSNAP_REASON_NONE] = "-",
+	[COWSNAP_REASON_STORE_FULL] = "store_full",
+	[COWSNAP_REASON_STORE_IO_ERROR] = "store_io_error",
+	[COWSNAP_REASON_METADATA_CORRUPT] = "metadata_corrupt",
+};
+
+static const char *name_of(const char *const *names, size_t nr, uint32_t v)
+{
+	return v < nr && names[v] ? names[v] : "unknown";
+}
+
+const char *cs_disk_mode_name(uint32_t mode)
+{
+	return name_of(mode_names, ARRAY_SIZE(mode_names), mode);
+}
+
+const char *cs_disk_state_name(uint32_t state)
+{
+	return name_of(state_names, ARRAY_SIZE(state_names), state);
+}
+
+const char *cs_disk_op_name(uint32_t op)
+{
+	return name_of(op_names, ARRAY_SIZE(op_names), op);
+}
+
+const char *cs_disk_reason_name(uint32_t reason)
+{
+	return name_of(reason_names, ARRAY_SIZE(reason_names), reason);
+}
+
+void cs_uuid_text(const uint8_t uuid[16], char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int i;
+	char *p = buf;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[uuid[i] >> 4];
+		*p++ = hex[uuid[i] & 15];
+	}
+	*p = '\0';
+}
+
+__attribute__((format(printf, 3, 4)))
+static int problem(struct cs_store_scan *s, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->problem = e;
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+static int read_blocks(const struct cs_store_reader *rd, struct cs_store_scan *s,
+		       uint64_t blocknr, void *buf, unsigned int blocks)
+{
+	int r = rd->read(rd->ctx, blocknr * COWSNAP_BLOCK_SIZE, buf,
+			 (size_t)blocks * COWSNAP_BLOCK_SIZE);
+
+	if (r)
+		return problem(s, -EIO, "cannot read metadata block %" PRIu64
+			       ": %s", blocknr, strerror(-r));
+	return 0;
+}
+
+static int scan_sb(const struct cs_store_reader *rd, struct cs_store_scan *s)
+{
+	unsigned char block[COWSNAP_BLOCK_SIZE];
+	char why[COWSNAP_ERRLEN] = "";
+	int r;
+
+	r = read_blocks(rd, s, COWSNAP_SB_BLOCKNR, block, 1);
+	if (r)
+		return r;
+	s->sb_result = cowsnap_sb_decode(block, &s->sb, why);
+	if (s->sb_result == -ENODATA)
+		return problem(s, -EUCLEAN,
+			       "blank store: no cowsnap superblock");
+	if (s->sb_result == -EINVAL)
+		return problem(s, -EUCLEAN, "not a cowsnap store: %s", why);
+	if (s->sb_result)
+		return problem(s, -EUCLEAN, "superblock: %s", why);
+	s->store_chunks = rd->size / COWSNAP_BLOCK_SIZE /
+			  (s->sb.chunk_sectors / COWSNAP_BLOCK_SECTORS);
+	s->origin_chunks = (s->sb.origin_sectors + s->sb.chunk_sectors - 1) /
+			   s->sb.chunk_sectors;
+	s->nonce = cowsnap_sb_nonce(&s->sb);
+	return 0;
+}
+
+/* One copy of a pair: its entries (or decode error) and generation. */
+struct copy {
+	int r;
+	uint64_t generation;
+	char why[COWSNAP_ERRLEN];
+};
+
+static bool copy_damaged(int r)
+{
+	return r == -EILSEQ || r == -EBADMSG;
+}
+
+/*
+ * As pick_copy() in the module: 0 or 1, -ENODATA (none), -EILSEQ.  The
+ * same rule written twice, because the module's is static in
+ * cowsnap-store.c; it belongs in cowsnap-format.c (reported).
+ */
+static int pick_copy(const struct copy c[2])
+{
+	if (c[0].r >= 0 && c[1].r >= 0)
+		return c[1].generation > c[0].generation;
+	if (c[0].r >= 0)
+		return 0;
+	if (c[1].r >= 0)
+		return 1;
+	if (copy_damaged(c[0].r) && copy_damaged(c[1].r))
+		return -EILSEQ;
+	return -ENODATA;
+}
+
+static bool eb_on_store(const struct cowsnap_layout *l, uint64_t size,
+			uint64_t eb)
+{
+	return (cowsnap_eb_blocknr(l, eb, 1) + 1) * COWSNAP_BLOCK_SIZE <= size;
+}
+
+/* Read and decode both copies of exception block @eb into @buf. */
+static int read_pair(const struct cs_store_reader *rd, struct cs_store_scan *s,
+		     const struct cowsnap_layout *l, uint64_t eb,
+		     unsigned char *buf, struct copy c[2])
+{
+	uint64_t blocknr = cowsnap_eb_blocknr(l, eb, 0);
+	unsigned int i;
+	int r;
+
+	r = read_blocks(rd, s, blocknr, buf, 2);
+	if (r)
+		return r;
+	for (i = 0; i < 2; i++) {
+		const struct cowsnap_disk_header *h =
+			(const void *)(buf + i * COWSNAP_BLOCK_SIZE);
+
+		c[i].r = cowsnap_eb_decode(buf + i * COWSNAP_BLOCK_SIZE,
+					   blocknr + i, s->nonce, c[i].why);
+		c[i].generation = le64toh(h->generation);
+		if (c[i].r == -ESTALE)
+			s->stale_copies++;
+	}
+	return 0;
+}
+
+static int add_exception(struct cs_store_scan *s, uint64_t o, uint64_t c)
+{
+	struct cs_exception *ex;
+
+	if (s->nr_ex == s->cap_ex) {
+		size_t cap = s->cap_ex ? 2 * s->cap_ex : 256;
+
+		ex = realloc(s->ex, cap * sizeof(*ex));
+		if (!ex)
+			return problem(s, -ENOMEM, "out of memory");
+		s->ex = ex;
+		s->cap_ex = cap;
+	}
+	s->ex[s->nr_ex].origin_chunk = o;
+	s->ex[s->nr_ex].store_chunk = c;
+	s->nr_ex++;
+	return 0;
+}
+
+/* The entries of the chosen copy of block @eb: bounds, then kept. */
+static int scan_entries(struct cs_store_scan *s, const struct cowsnap_layout *l,
+			uint64_t eb, const void *block, uint32_t nr)
+{
+	const struct cowsnap_disk_eb *d = block;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < nr; i++) {
+		uint64_t o = le64toh(d->entries[i].origin_chunk);
+		uint64_t c = le64toh(d->entries[i].store_chunk);
+		uint64_t idx = cowsnap_data_index(l, c);
+
+		if (o >= s->origin_chunks)
+			return problem(s, -EUCLEAN,
+				       "exception block %" PRIu64 " entry %u: origin chunk %" PRIu64 " beyond the origin (%" PRIu64 " chunks)",
+				       eb, i, o, s->origin_chunks);
+		if (idx == (uint64_t)-1)
+			return problem(s, -EUCLEAN,
+				       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " is not a data chunk",
+				       eb, i, c);
+		if (c >= s->store_chunks)
+			return problem(s, -EUCLEAN,
+				       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " beyond the store (%" PRIu64 " chunks)",
+				       eb, i, c, s->store_chunks);
+		r = add_exception(s, o, c);
+		if (r)
+			return r;
+		if (idx + 1 > s->data_used)
+			s->data_used = idx + 1;
+	}
+	return 0;
+}
+
+/*
+ * One exception block.  Sets *@tail when it is the last one: empty, or
+ * not full.
+ */
+static int scan_eb(const struct cs_store_reader *rd, struct cs_store_scan *s,
+		   const struct cowsnap_layout *l, uint64_t eb, bool *tail)
+{
+	unsigned char buf[2 * COWSNAP_BLOCK_SIZE];
+	struct copy c[2];
+	int pick, r;
+
+	r = read_pair(rd, s, l, eb, buf, c);
+	if (r)
+		return r;
+	pick = pick_copy(c);
+	if (pick == -EILSEQ)
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 ": both copies damaged: %s; %s",
+			       eb, c[0].why, c[1].why);
+	*tail = true;
+	s->tail_eb = eb;
+	if (pick < 0)
+		return 0;
+	if (copy_damaged(c[!pick].r))
+		s->newer_copy_damaged++;
+	s->blocks++;
+	*tail = c[pick].r < (int)COWSNAP_EB_MAX_ENTRIES;
+	return scan_entries(s, l, eb, buf + pick * COWSNAP_BLOCK_SIZE,
+			    c[pick].r);
+}
+
+/* After a short tail, the next block must hold no valid copy. */
+static int check_after_tail(const struct cs_store_reader *rd,
+			    struct cs_store_scan *s,
+			    const struct cowsnap_layout *l)
+{
+	unsigned char buf[2 * COWSNAP_BLOCK_SIZE];
+	uint64_t eb = s->tail_eb + 1;
+	struct copy c[2];
+	int r;
+
+	if (!eb_on_store(l, rd->size, eb))
+		return 0;
+	r = read_pair(rd, s, l, eb, buf, c);
+	if (r)
+		return r;
+	if (c[0].r >= 0 || c[1].r >= 0)
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 " is not full but block %" PRIu64 " is in use",
+			       s->tail_eb, eb);
+	return 0;
+}
+
+static int cmp_store(const void *a, const void *b)
+{
+	const struct cs_exception *x = a, *y = b;
+
+	return (x->store_chunk > y->store_chunk) -
+	       (x->store_chunk < y->store_chunk);
+}
+
+static int cmp_origin(const void *a, const void *b)
+{
+	const struct cs_exception *x = a, *y = b;
+
+	return (x->origin_chunk > y->origin_chunk) -
+	       (x->origin_chunk < y->origin_chunk);
+}
+
+static uint64_t key(const struct cs_exception *e, bool by_store)
+{
+	return by_store ? e->store_chunk : e->origin_chunk;
+}
+
+/* Sort @v by origin or store chunk and name the first key seen twice. */
+static int find_twice(struct cs_store_scan *s, struct cs_exception *v,
+		      bool by_store)
+{
+	const struct cs_exception *a, *b;
+	size_t i;
+
+	qsort(v, s->nr_ex, sizeof(*v), by_store ? cmp_store : cmp_origin);
+	for (i = 1; i < s->nr_ex; i++) {
+		a = &v[i - 1];
+		b = &v[i];
+		if (key(a, by_store) != key(b, by_store))
+			continue;
+		return problem(s, -EUCLEAN,
+			       "%s chunk %" PRIu64 " %s twice (%s chunks %" PRIu64 " and %" PRIu64 ")",
+			       by_store ? "store" : "origin", key(a, by_store),
+			       by_store ? "used" : "mapped",
+			       by_store ? "origin" : "store",
+			       key(a, !by_store), key(b, !by_store));
+	}
+	return 0;
+}
+
+/* No origin chunk mapped twice, no store chunk used twice. */
+static int check_unique(struct cs_store_scan *s)
+{
+	struct cs_exception *sorted;
+	size_t bytes = s->nr_ex * sizeof(*sorted);
+	int r;
+
+	if (s->nr_ex < 2)
+		return 0;
+	sorted = malloc(bytes);
+	if (!sorted)
+		return problem(s, -ENOMEM, "out of memory");
+	memcpy(sorted, s->ex, bytes);
+	r = find_twice(s, sorted, false);
+	if (!r)
+		r = find_twice(s, sorted, true);
+	free(sorted);
+	return r;
+}
+
+static int scan_blocks(const struct cs_store_reader *rd,
+		       struct cs_store_scan *s)
+{
+	struct cowsnap_layout l;
+	bool tail = false;
+	uint64_t eb;
+	int r;
+
+	cowsnap_layout_init(&l, s->sb.chunk_sectors);
+	s->data_capacity = cowsnap_data_capacity(&l, s->store_chunks);
+	for (eb = 0; !tail && eb_on_store(&l, rd->size, eb); eb++) {
+		r = scan_eb(rd, s, &l, eb, &tail);
+		if (r)
+			return r;
+	}
+	if (!tail) {
+		s->tail_eb = eb;
+		return 0;
+	}
+	return check_after_tail(rd, s, &l);
+}
+
+int cs_store_scan(const struct cs_store_reader *rd, struct cs_store_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (scan_sb(rd, s) || scan_blocks(rd, s))
+		return s->problem;
+	return check_unique(s);
+}
+
+void cs_store_scan_free(struct cs_store_scan *s)
+{
+	free(s->ex);
+	s->ex = NULL;
+	s->nr_ex = 0;
+	s->cap_ex = 0;
+}
