@@ -9,7 +9,7 @@ pkgs=(
 	python3 pkg-config sparse
 	linux-source-6.12 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static fio e2fsprogs dmsetup util-linux
-	libdevmapper-dev libblkid-dev
+	libdevmapper-dev libblkid-dev gnuplot-nox
 )
 
 installed() {
