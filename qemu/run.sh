@@ -3,13 +3,15 @@
 #
 # Usage: run.sh <kernel> <job> [filter]
 #   kernel  6.1, 6.12 or debug
-#   job     scenarios, kunit, demo or shell (see qemu/guest/init)
-#   filter  for scenarios: a glob of test names (default all)
+#   job     scenarios, kunit, demo, bench or shell (see qemu/guest/init)
+#   filter  for scenarios: a glob of test names (default all); for bench:
+#           "quick" for the reduced set
 #
 # Environment:
 #   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
 #   COWSNAP_KVM=1    use KVM instead of TCG (nested KVM hangs on some hosts)
 #   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
+#   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 655360)
 #
 # Three virtio disks backed by sparse files are attached: vda, vdb (1 GiB
 # each) and vdc (2 GiB).  The kernel console goes to <rundir>/console.log,
@@ -34,7 +36,12 @@ accel="-accel tcg,thread=multi"
 [ "${COWSNAP_KVM:-0}" = 1 ] && accel="-accel kvm"
 # acpi=noirq: ACPI PCI interrupt-link set-up costs ~25 s per virtio disk
 # on the debug kernel under TCG; legacy routing is instant on all three.
-cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 brd.rd_nr=1 brd.rd_size=524288 cowsnap.job=$job cowsnap.filter=$filter acpi=noirq ${COWSNAP_APPEND:-}"
+# The bench job (tests/bench/bench.sh) wants a 640 MiB RAM disk (origin,
+# store and thin-pool metadata side by side) and every slab cache on its
+# own (slub_nomerge) so that /proc/slabinfo shows the module's caches.
+rd_kib=524288 extra=
+[ "$job" = bench ] && rd_kib=${COWSNAP_BENCH_RD_KIB:-655360} extra=slub_nomerge
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 brd.rd_nr=1 brd.rd_size=$rd_kib cowsnap.job=$job cowsnap.filter=$filter acpi=noirq $extra ${COWSNAP_APPEND:-}"
 # shellcheck disable=SC2206
 qemu=(qemu-system-x86_64 $accel -cpu max -smp 2 -m 2048 -no-reboot
       -kernel "$VMLINUZ" -initrd "$rundir/initramfs.cpio" -append "$cmdline"

@@ -1,0 +1,294 @@
+#!/bin/sh
+# make bench, the guest side: fio on a brd RAM disk for the raw device,
+# dm-snapshot, dm-thin and cowsnap (cow and row), then the time of a
+# rollback, a fold and dm-snapshot's merge, then kernel memory per
+# exception.  Prints raw figures only; the host turns them into tables
+# (tests/bench/bench.py).  Records on stdout (the job log):
+#
+#   @@bench key=value...                 sizes and settings of this run
+#   @@fio CONFIG WORKLOAD RUN            then fio's JSON, then @@end
+#   @@io CONFIG WORKLOAD RUN READ WRITE  sectors read and written on the
+#                                        devices under the views (the dm
+#                                        linear slices over brd)
+#   @@op CONFIG OP RUN SECONDS MIB       a rollback, fold or merge of MIB
+#   @@mem CONFIG EXCEPTIONS RUN STAGE key=value...   /proc/meminfo and
+#                                        slab caches: before, created, filled
+#   @@na CONFIG REASON                   a configuration that cannot run
+#   @@fail CONFIG WHAT RUN REASON        one figure that failed
+# Lines starting with "# " are progress.
+#
+# Usage: bench.sh [quick]   (the VM passes cowsnap.filter: "quick" or "*")
+. /tests/vm/lib.sh
+RAM=/dev/ram0
+MIB=2048		# sectors per MiB
+SEED=4242
+
+if [ "${1:-}" = quick ]; then
+	QUICK=1 RUNS=1 R=16 C=32
+	CONFIGS="raw dmsnap4 thin64 cow4 row4"
+	MEM_N="20000 100000" MEM_CONFIGS="cow4 dmsnap4"
+else
+	QUICK=0 RUNS=3 R=128 C=256
+	CONFIGS="raw dmsnap4 dmsnap64 thin64 cow4 cow64 row4 row64"
+	MEM_N="100000 1000000" MEM_CONFIGS="cow4 row4 dmsnap4"
+fi
+# Layout of the RAM disk: origin (C MiB), store (C + 32 MiB: room for
+# metadata), thin-pool metadata (16 MiB); the thin pool's data device
+# spans origin and store (never in use at the same time).
+ram_mib=$(( $(blockdev --getsz $RAM) / MIB ))
+C_WANTED=$C
+max_c=$(( (ram_mib - 48) / 2 ))
+[ "$C" -gt "$max_c" ] && C=$max_c
+[ "$R" -gt "$C" ] && R=$C
+O=$C S=$((C + 32))
+OLEN=$((O * MIB))
+echo "@@bench quick=$QUICK runs=$RUNS region_mib=$R changes_mib=$C changes_wanted_mib=$C_WANTED ram_mib=$ram_mib kernel=$(uname -r) seed=$SEED"
+[ "$C" = "$C_WANTED" ] || echo "# bench: the RAM disk ($ram_mib MiB) only fits $C MiB of changes, not $C_WANTED"
+
+now() {	# seconds, microsecond resolution
+	adjtimex | awk '/tv_sec/ {s = $2} /tv_usec/ {u = $2} END {printf "%d.%06d\n", s, u}'
+}
+minor() { dmsetup info -c --noheadings -o minor "$1"; }
+sectors_io() {	# DM_NAME... -> "read written" sectors, summed
+	for d in "$@"; do cat "/sys/block/dm-$(minor "$d")/stat"; done |
+		awk '{r += $3; w += $7} END {print r + 0, w + 0}'
+}
+kmsg() {	# the last complaint in the kernel log: cowsnap's, else dm's
+	dmesg >/tmp/dmesg
+	{ grep -o 'cowsnap: .*' /tmp/dmesg || grep -o 'device-mapper: .*' /tmp/dmesg; } |
+		tail -1 | sed 's/^cowsnap: //'
+}
+exists() { dmsetup info "$1" >/dev/null 2>&1; }
+down() { for d in "$@"; do exists "$d" && dmsetup remove "$d"; done; return 0; }
+zero_head() { dd if=/dev/zero of="$1" bs=1M count=1 conv=fsync 2>/dev/null; }
+field() { dmsetup status "$1" | awk -v n="$2" '{print $n}'; }
+
+# fio_job DEV RW BS DEPTH SIZE [OUT]: one fio run (SIZE with its unit,
+# fio's syntax), JSON to OUT.
+fio_job() {
+	eng=psync
+	[ "$4" -gt 1 ] && eng=libaio
+	fio --name=bench --filename="$1" --rw="$2" --bs="$3" --direct=1 \
+	    --ioengine=$eng --iodepth="$4" --size="$5" --randseed=$SEED \
+	    --randrepeat=1 --percentile_list=50:99 --output-format=json \
+	    --output="${6:-/tmp/fill.json}" >/tmp/fio.err 2>&1
+}
+fill() { fio_job "$1" write 1M 1 "${2}M"; }	# DEV MIB
+
+# measure CFG WORKLOAD RUN DEV RW BS DEPTH: a fio run with its record and
+# the I/O on the devices under the views.
+measure() {
+	io0=$(sectors_io $UNDER)
+	if fio_job "$4" "$5" "$6" "$7" "${R}M" /tmp/fio.json; then
+		echo "@@fio $1 $2 $3"
+		cat /tmp/fio.json
+		echo "@@end"
+		echo "@@io $1 $2 $3 $(sectors_io $UNDER | awk -v a="$io0" '{split(a, b, " "); print $1 - b[1], $2 - b[2]}')"
+	else
+		echo "@@fail $1 $2 $3 fio: $(tail -1 /tmp/fio.err)"
+	fi
+}
+
+# ---- the configurations: set_up CFG fills LIVE, SNAP and UNDER ----
+chunk_of() { c=${1#"${1%%[0-9]*}"}; echo "${c:-0}"; }	# cow64 -> 64, raw -> 0
+
+set_up() {
+	cs=$(( $(chunk_of "$1") * 2 ))
+	dmesg -c >/dev/null
+	case $1 in
+	raw)
+		LIVE=/dev/mapper/bn_o SNAP=/dev/mapper/bn_o UNDER=bn_o
+		return 0 ;;
+	dmsnap*)
+		zero_head /dev/mapper/bn_s
+		dm_create bn_live "0 $OLEN snapshot-origin /dev/mapper/bn_o" &&
+		dm_create bn_snap "0 $OLEN snapshot /dev/mapper/bn_o /dev/mapper/bn_s P $cs" &&
+		origin_resplit || return 1
+		UNDER="bn_o bn_s" ;;
+	thin*)
+		zero_head /dev/mapper/bn_tm
+		dm_create bn_pool "0 $(sectors /dev/mapper/bn_td) thin-pool /dev/mapper/bn_tm /dev/mapper/bn_td $cs 0 1 skip_block_zeroing" &&
+		dmsetup message bn_pool 0 "create_thin 0" &&
+		dm_create bn_live "0 $OLEN thin /dev/mapper/bn_pool 0" &&
+		fill /dev/mapper/bn_live "$O" &&
+		dmsetup suspend bn_live &&
+		dmsetup message bn_pool 0 "create_snap 1 0" &&
+		dmsetup resume bn_live &&
+		dm_create bn_snap "0 $OLEN thin /dev/mapper/bn_pool 1" || return 1
+		UNDER="bn_tm bn_td" ;;
+	cow*|row*)
+		mode=${1%%[0-9]*} ro=
+		[ "$mode" = row ] && ro=--readonly
+		zero_head /dev/mapper/bn_s
+		if ! dm_create bn_live "0 $OLEN cowsnap /dev/mapper/bn_o /dev/mapper/bn_s $mode $cs live" 2>/dev/null; then
+			NA_REASON="$mode tables refused: $(kmsg)"
+			return 2
+		fi
+		dmsetup create $ro bn_snap --table "0 $OLEN cowsnap /dev/mapper/bn_o /dev/mapper/bn_s $mode $cs snap" &&
+			dmsetup mknodes bn_snap || return 1
+		UNDER="bn_o bn_s" ;;
+	esac
+	LIVE=/dev/mapper/bn_live SNAP=/dev/mapper/bn_snap
+}
+# snapshot-origin learns the chunk size it splits writes at when it is
+# resumed: resume it once the snapshot exists (as LVM does), or a write
+# that spans chunks makes an exception for its first chunk only.
+origin_resplit() { dmsetup suspend bn_live && dmsetup resume bn_live; }
+tear_down() { down bn_snap bn_live bn_pool; }
+
+# fresh CFG WHAT RUN: set up a fresh snapshot, or record why not.
+fresh() {
+	tear_down
+	set_up "$1"
+	case $? in
+	0) return 0 ;;
+	2) eval "[ -z \"\${NA_$1:-}\" ]" && echo "@@na $1 $NA_REASON"
+	   eval "NA_$1=1" ;;
+	*) echo "@@fail $1 $2 $3 set-up: $(kmsg)" ;;
+	esac
+	tear_down
+	return 1
+}
+
+# ---- rollback, fold, merge ----
+# wait_merge VIEW: poll while a cowsnap merge runs; print the final state.
+wait_merge() {
+	n=0
+	while [ "$(field "$1" 6)" = merging ] && [ $n -lt 36000 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	field "$1" 6
+}
+
+# op CFG OP RUN: time OP over C MiB of changes on a fresh snapshot.
+op() {
+	fresh "$1" "$2" "$3" || return
+	if ! fill "$LIVE" "$C"; then
+		echo "@@fail $1 $2 $3 writing the changes: $(tail -1 /tmp/fio.err)"
+		return
+	fi
+	sync
+	case $1 in
+	dmsnap*)
+		t0=$(now)
+		dmsetup remove bn_snap &&
+		dmsetup suspend bn_live &&
+		dmsetup load bn_live --table "0 $OLEN snapshot-merge /dev/mapper/bn_o /dev/mapper/bn_s P $cs" &&
+		dmsetup resume bn_live || { echo "@@fail $1 $2 $3 merge: $(kmsg)"; return; }
+		n=0
+		# Merged when only metadata remains: "<allocated>/<total> <metadata>".
+		while ! dmsetup status bn_live | awk '{split($4, a, "/"); exit !(a[1] == $5)}' &&
+		      [ $n -lt 36000 ]; do
+			sleep 0.05
+			n=$((n + 1))
+		done
+		t1=$(now)
+		[ $n -lt 36000 ] || { echo "@@fail $1 $2 $3 merge did not end"; return; } ;;
+	*)
+		t0=$(now)
+		if ! dmsetup message bn_live 0 "$2" 2>/dev/null; then
+			echo "@@fail $1 $2 $3 n/a (message refused: $(kmsg))"
+			return
+		fi
+		st=$(wait_merge bn_live)
+		t1=$(now)
+		case "$1 $2 $st" in
+		"row"*" rollback valid"|*" ended") ;;
+		*) echo "@@fail $1 $2 $3 ended in state '$st' ($(dmsetup status bn_live | cut -d' ' -f4-))"; return ;;
+		esac ;;
+	esac
+	echo "@@op $1 $2 $3 $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $C"
+}
+
+# ---- memory per exception ----
+meminfo() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '/^(MemFree|Slab|SReclaimable|SUnreclaim|VmallocUsed|Percpu|KernelStack|PageTables):/ {
+		sub(":", "", $1); printf "%s=%.0f ", $1, $2 * 1024}' /proc/meminfo
+	# name=active_objs:num_objs:objsize:objperslab:pagesperslab:num_slabs
+	awk '/^(cowsnap|dm_exception|dm_snap|kcopyd|dm_io|bio-)/ {
+		printf "slab:%s=%s:%s:%s:%s:%s:%s ", $1, $2, $3, $4, $5, $6, $15}' /proc/slabinfo
+	echo
+}
+
+mem() {	# CFG N RUN
+	mode=${1%%[0-9]*} cs=$(( $(chunk_of "$1") * 2 ))
+	zo=$(( $2 * cs ))
+	dm_create bn_zo "0 $zo zero" && dm_create bn_zs "0 $((zo * 2 + 65536)) zero" || {
+		echo "@@fail $1 mem-$2 $3 dm-zero: $(kmsg)"; down bn_zo bn_zs; return; }
+	echo "@@mem $1 $2 $3 before $(meminfo)"
+	dmesg -c >/dev/null
+	case $mode in
+	dmsnap)
+		dm_create bn_live "0 $zo snapshot-origin /dev/mapper/bn_zo" &&
+		dm_create bn_snap "0 $zo snapshot /dev/mapper/bn_zo /dev/mapper/bn_zs N $cs" &&
+		origin_resplit ;;
+	*)
+		ro=
+		[ "$mode" = row ] && ro=--readonly
+		dm_create bn_live "0 $zo cowsnap /dev/mapper/bn_zo /dev/mapper/bn_zs $mode $cs live 1 transient" &&
+		dmsetup create $ro bn_snap --table "0 $zo cowsnap /dev/mapper/bn_zo /dev/mapper/bn_zs $mode $cs snap 1 transient" ;;
+	esac
+	if [ $? = 0 ]; then
+		echo "@@mem $1 $2 $3 created $(meminfo)"
+		# Every chunk once, in random order (dm-snapshot folds runs of
+		# consecutive chunks into one exception): N exceptions.
+		if fio_job /dev/mapper/bn_live randwrite "$((cs / 2))k" 32 "$(( $2 * cs / 2 ))k"; then
+			echo "@@mem $1 $2 $3 filled $(meminfo) status=$(dmsetup status bn_snap | cut -d' ' -f4- | tr ' ' ,)"
+		else
+			echo "@@fail $1 mem-$2 $3 fio: $(tail -1 /tmp/fio.err)"
+		fi
+	else
+		echo "@@fail $1 mem-$2 $3 set-up: $(kmsg)"
+	fi
+	down bn_snap bn_live bn_zs bn_zo
+}
+
+# ---- the run ----
+set -u
+dd if=/dev/zero of=$RAM bs=1M 2>/dev/null	# every brd page allocated up front
+dm_create bn_o "0 $OLEN linear $RAM 0" &&
+dm_create bn_s "0 $((S * MIB)) linear $RAM $OLEN" &&
+dm_create bn_tm "0 $((16 * MIB)) linear $RAM $(((O + S) * MIB))" &&
+dm_create bn_td "0 $(((O + S) * MIB)) linear $RAM 0" || exit 1
+fio_job /dev/mapper/bn_o randwrite 4k 1 "${R}M"	# warm up: not counted
+
+for run in $(seq 1 $RUNS); do
+	for cfg in $CONFIGS; do
+		eval "[ -z \"\${NA_$cfg:-}\" ]" || continue
+		echo "# bench: run $run/$RUNS: $cfg"
+		for depth in 1 32; do
+			fresh $cfg w4k_qd${depth} $run || continue
+			measure $cfg w4k_qd${depth}_first $run "$LIVE" randwrite 4k $depth
+			measure $cfg w4k_qd${depth}_copied $run "$LIVE" randwrite 4k $depth
+		done
+		eval "[ -z \"\${NA_$cfg:-}\" ]" || continue
+		if fresh $cfg w1m_seq $run; then
+			measure $cfg w1m_seq_first $run "$LIVE" write 1M 1
+			measure $cfg r4k_snap $run "$SNAP" randread 4k 1
+			measure $cfg r1m_snap $run "$SNAP" read 1M 1
+			measure $cfg r4k_live $run "$LIVE" randread 4k 1
+			measure $cfg r1m_live $run "$LIVE" read 1M 1
+		fi
+		case $cfg in
+		dmsnap*) op $cfg merge $run ;;
+		cow*|row*) op $cfg rollback $run; op $cfg fold $run ;;
+		esac
+		tear_down
+	done
+done
+down bn_td bn_tm bn_s bn_o
+
+for run in $(seq 1 $RUNS); do
+	for cfg in $MEM_CONFIGS; do
+		eval "[ -z \"\${NA_$cfg:-}\" ]" || continue
+		for n in $MEM_N; do
+			echo "# bench: memory run $run/$RUNS: $cfg, $n exceptions"
+			mem $cfg $n $run
+		done
+	done
+done
+echo "# bench: done"
+exit 0
