@@ -3,14 +3,7 @@
 # missing, skipped and unfinished tests must all count as such.  TAP.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 r="python3 $top/tests/results.py"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# description expected-output-regex actual
-	n=$((n + 1))
-	if grep -qE -- "$2" <<<"$3"; then echo "ok $n - $1"
-	else echo "not ok $n - $1"; printf '#   got: %s\n' "$3" | head -5; fi
-}
+. "$top/tests/host/tap.sh"
 echo "1..13"
 
 printf '1..3\nok 1 - a\nnot ok 2 - b\nok 3 - c # SKIP no dust\n' >"$tmp/t"

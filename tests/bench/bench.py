@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""make bench, the host side: the guest's job log -> tables and a chart.
+
+  bench.py JOBLOG OUTDIR [--no-chart]
+
+Reads the records tests/bench/bench.sh prints (@@bench, @@fio ... @@end,
+@@io, @@op, @@mem, @@na, @@fail), takes the median of every figure over
+the runs, computes ratios against the raw device, dm-snapshot (same chunk
+size) and dm-thin, checks the targets (printed, never asserted) and
+writes OUTDIR/results.json, OUTDIR/results.md and, with gnuplot,
+OUTDIR/ratios.png (throughput of each configuration over raw).  Prints
+results.md.  Python 3 standard library only.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+CONFIG_NAMES = {
+    'raw': 'raw (linear slice of brd)',
+    'dmsnap4': 'dm-snapshot P, 4 KiB chunks',
+    'dmsnap64': 'dm-snapshot P, 64 KiB chunks',
+    'thin64': 'dm-thin snapshot, 64 KiB blocks',
+    'cow4': 'cowsnap cow, 4 KiB chunks',
+    'cow64': 'cowsnap cow, 64 KiB chunks',
+    'row4': 'cowsnap row, 4 KiB chunks',
+    'row64': 'cowsnap row, 64 KiB chunks',
+}
+WORKLOADS = [
+    ('w4k_qd1_first', '4K rand write QD1, fresh snapshot'),
+    ('w4k_qd1_copied', '4K rand write QD1, chunks copied'),
+    ('w4k_qd32_first', '4K rand write QD32, fresh snapshot'),
+    ('w4k_qd32_copied', '4K rand write QD32, chunks copied'),
+    ('w1m_seq_first', '1M seq write, fresh snapshot'),
+    ('r4k_snap', '4K rand read, snapshot view'),
+    ('r1m_snap', '1M seq read, snapshot view'),
+    ('r4k_live', '4K rand read, live view'),
+    ('r1m_live', '1M seq read, live view'),
+]
+WORKLOAD_NAMES = dict(WORKLOADS)
+THIN = 'thin64'
+
+
+def chunk_kib(cfg):
+    m = re.search(r'(\d+)$', cfg)
+    return int(m.group(1)) if m else None
+
+
+def mode(cfg):
+    return re.sub(r'\d+$', '', cfg)
+
+
+def parse(lines):
+    """The guest's records, by kind."""
+    d = {'meta': {}, 'fio': {}, 'io': {}, 'op': {}, 'mem': {}, 'na': {},
+         'fail': [], 'notes': []}
+    body = None
+    for line in lines:
+        line = line.rstrip('\r\n')
+        if body is not None:
+            if line == '@@end':
+                key, text = body
+                try:
+                    d['fio'].setdefault(key[:2], {})[key[2]] = \
+                        json.loads('\n'.join(text))
+                except ValueError as e:
+                    d['fail'].append((key[0], key[1], key[2],
+                                      f'fio JSON unreadable: {e}'))
+                body = None
+            else:
+                body[1].append(line)
+            continue
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == '@@bench':
+            d['meta'] = dict(x.split('=', 1) for x in w[1:] if '=' in x)
+        elif w[0] == '@@fio' and len(w) == 4:
+            body = ((w[1], w[2], int(w[3])), [])
+        elif w[0] == '@@io' and len(w) == 6:
+            d['io'].setdefault((w[1], w[2]), {})[int(w[3])] = \
+                (int(w[4]), int(w[5]))
+        elif w[0] == '@@op' and len(w) == 6:
+            d['op'].setdefault((w[1], w[2]), {})[int(w[3])] = \
+                (float(w[4]), int(w[5]))
+        elif w[0] == '@@mem' and len(w) >= 5:
+            kv = {}
+            for x in w[5:]:
+                k, _, v = x.partition('=')
+                kv[k] = v
+            d['mem'].setdefault((w[1], int(w[2])), {}) \
+                .setdefault(int(w[3]), {})[w[4]] = kv
+        elif w[0] == '@@na':
+            d['na'].setdefault(w[1], ' '.join(w[2:]))
+        elif w[0] == '@@fail' and len(w) >= 4:
+            d['fail'].append((w[1], w[2], w[3], ' '.join(w[4:])))
+        elif line.startswith('# bench:') and 'only fits' in line:
+            d['notes'].append(line[len('# bench: '):])
+    return d
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fio_figures(js, workload):
+    """(throughput, p50 us, p99 us, bytes) of one fio run."""
+    job = js['jobs'][0]
+    side = job['write' if workload.startswith('w') else 'read']
+    pct = side.get('clat_ns', {}).get('percentile', {})
+    p50 = pct.get('50.000000')
+    p99 = pct.get('99.000000')
+    if '1m' in workload:
+        tput = side['bw_bytes'] / 1e6		# MB/s
+    else:
+        tput = side['iops']
+    return (tput, p50 / 1000 if p50 is not None else None,
+            p99 / 1000 if p99 is not None else None, side['io_bytes'])
+
+
+def rows_of(d):
+    """One row per configuration and workload measured: medians."""
+    configs = []
+    for cfg, _ in d['fio']:
+        if cfg not in configs:
+            configs.append(cfg)
+    order = list(CONFIG_NAMES)
+    configs.sort(key=lambda c: order.index(c) if c in order else len(order))
+    rows = []
+    for cfg in configs:
+        for wl, _ in WORKLOADS:
+            runs = d['fio'].get((cfg, wl))
+            if not runs:
+                continue
+            figs = {run: fio_figures(js, wl) for run, js in runs.items()}
+            amps = []
+            for run, (_, _, _, nbytes) in figs.items():
+                io = d['io'].get((cfg, wl), {}).get(run)
+                if io and nbytes and wl.startswith('w'):
+                    amps.append((io[0] + io[1]) * 512 / nbytes)
+            rows.append({
+                'config': cfg, 'workload': wl,
+                'unit': 'MB/s' if '1m' in wl else 'IOPS',
+                'value': median(f[0] for f in figs.values()),
+                'p50_us': median(f[1] for f in figs.values()),
+                'p99_us': median(f[2] for f in figs.values()),
+                'io_per_byte': median(amps),
+                'runs': len(figs),
+                'samples': {
+                    'value': [figs[r][0] for r in sorted(figs)],
+                    'p50_us': [figs[r][1] for r in sorted(figs)],
+                    'p99_us': [figs[r][2] for r in sorted(figs)],
+                    'io_per_byte': amps,
+                },
+            })
+    return rows
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def add_ratios(rows):
+    by = {(r['config'], r['workload']): r for r in rows}
+
+    def base(cfg, wl):
+        r = by.get((cfg, wl))
+        return r and r['value']
+
+    for r in rows:
+        cfg, wl = r['config'], r['workload']
+        dms = f'dmsnap{chunk_kib(cfg)}' if cfg != THIN else 'dmsnap64'
+        r['ratio'] = {
+            'raw': None if cfg == 'raw' else ratio(r['value'], base('raw', wl)),
+            'dmsnap': None if mode(cfg) in ('raw', 'dmsnap')
+            else ratio(r['value'], base(dms, wl)),
+            'thin': None if cfg in ('raw', THIN)
+            else ratio(r['value'], base(THIN, wl)),
+        }
+        dr = by.get((dms, wl))
+        r['targets'] = targets(r, dr)
+
+
+def targets(r, dmsnap_row):
+    """[(text, met or None)] for the targets that apply to a row."""
+    cfg, wl, rt = r['config'], r['workload'], r['ratio']
+    out = []
+
+    def at_least(text, x, limit):
+        out.append({'target': text, 'met': None if x is None else x >= limit})
+
+    if cfg == 'cow4' and wl.endswith('_first'):
+        at_least('>= 2x dm-snapshot', rt['dmsnap'], 2.0)
+    if mode(cfg) == 'row' and wl.startswith('w'):
+        at_least('>= 0.8x raw', rt['raw'], 0.8)
+        at_least('>= 1.0x dm-thin', rt['thin'], 1.0)
+    if mode(cfg) in ('cow', 'row') and (wl.endswith('_copied') or
+                                        wl.endswith('_snap')):
+        at_least('>= 0.9x raw', rt['raw'], 0.9)
+    if mode(cfg) == 'cow' and wl.endswith('_first'):
+        mine = r['io_per_byte']
+        theirs = dmsnap_row and dmsnap_row['io_per_byte']
+        out.append({'target': 'I/O per byte <= dm-snapshot',
+                    'met': None if mine is None or theirs is None
+                    else mine <= theirs + 1e-9})
+    return out
+
+
+def ops_of(d):
+    out = []
+    for (cfg, op), runs in sorted(d['op'].items()):
+        out.append({'config': cfg, 'op': op,
+                    'seconds': median(s for s, _ in runs.values()),
+                    'mib': median(m for _, m in runs.values()),
+                    'runs': len(runs),
+                    'samples': [runs[r][0] for r in sorted(runs)]})
+    merges = {o['config']: o['seconds'] for o in out if o['op'] == 'merge'}
+    for o in out:
+        m = merges.get(f'dmsnap{chunk_kib(o["config"])}')
+        o['ratio_dmsnap_merge'] = (ratio(o['seconds'], m)
+                                   if o['op'] != 'merge' else None)
+    return out
+
+
+CACHES = {'cow': ('cowsnap_',), 'row': ('cowsnap_',),
+          'dmsnap': ('dm_exception', 'dm_snap_')}
+EXC_CACHE = {'cow': 'cowsnap_exception', 'row': 'cowsnap_exception',
+             'dmsnap': 'dm_exception'}
+
+
+def slab_bytes(stage, prefixes):
+    total = 0
+    for k, v in stage.items():
+        if k.startswith('slab:') and k[5:].startswith(prefixes):
+            f = v.split(':')	# active:num:objsize:perslab:pages:slabs
+            total += int(f[4]) * int(f[5]) * 4096
+    return total
+
+
+def objs(stage, name):
+    v = stage.get(f'slab:{name}')
+    return int(v.split(':')[0]) if v else 0
+
+
+def mem_of(d):
+    out = []
+    for (cfg, n), runs in sorted(d['mem'].items()):
+        m = mode(cfg)
+        per = {'cache': [], 'slab': [], 'memfree': [], 'objects': [],
+               'fixed': []}
+        for st in runs.values():
+            b, c, f = st.get('before'), st.get('created'), st.get('filled')
+            if not (b and c and f):
+                continue
+            num = lambda s, k: int(s.get(k, 0))
+            per['cache'].append((slab_bytes(f, CACHES[m]) -
+                                 slab_bytes(c, CACHES[m])) / n)
+            per['slab'].append((num(f, 'Slab') - num(c, 'Slab')) / n)
+            per['memfree'].append((num(c, 'MemFree') - num(f, 'MemFree')) / n)
+            per['objects'].append(objs(f, EXC_CACHE[m]) - objs(c, EXC_CACHE[m]))
+            per['fixed'].append(num(b, 'MemFree') - num(c, 'MemFree'))
+        out.append({'config': cfg, 'exceptions': n, 'runs': len(per['slab']),
+                    'exception_objects': median(per['objects']),
+                    'cache_bytes_per_exception': median(per['cache']),
+                    'slab_bytes_per_exception': median(per['slab']),
+                    'memfree_bytes_per_exception': median(per['memfree']),
+                    'fixed_bytes_at_creation': median(per['fixed'])})
+    return out
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return 'n/a'
+    if nd == 0:
+        return f'{x:,.0f}'
+    return f'{x:,.{nd}f}'
+
+
+def fmt_ratio(x):
+    return '—' if x is None else f'{x:.2f}'
+
+
+def report(d):
+    rows = rows_of(d)
+    add_ratios(rows)
+    ops = ops_of(d)
+    mem = mem_of(d)
+    meta = d['meta']
+    md = []
+    md.append('# make bench results')
+    md.append('')
+    md.append(f"Kernel {meta.get('kernel', '?')}, QEMU TCG; brd RAM disk of "
+              f"{meta.get('ram_mib', '?')} MiB; each figure the median of "
+              f"{meta.get('runs', '?')} interleaved run(s)"
+              f"{' (QUICK: reduced set)' if meta.get('quick') == '1' else ''}; "
+              f"fio --direct=1, seed {meta.get('seed', '?')}; workloads cover "
+              f"{meta.get('region_mib', '?')} MiB, each block once.  Only "
+              'ratios within one run mean anything.')
+    for note in d['notes']:
+        md.append('')
+        md.append(f'Note: {note}.')
+    md.append('')
+    md.append('| configuration | workload | result | p50 µs | p99 µs | '
+              'I/O per byte written | × raw | × dm-snapshot | × dm-thin | '
+              'target | verdict |')
+    md.append('|' + ' --- |' * 11)
+    for r in rows:
+        tg = r['targets']
+        md.append('| ' + ' | '.join([
+            r['config'], WORKLOAD_NAMES[r['workload']],
+            f"{fmt(r['value'], 1 if r['unit'] == 'MB/s' else 0)} {r['unit']}",
+            fmt(r['p50_us'], 1), fmt(r['p99_us'], 1),
+            fmt(r['io_per_byte'], 2) if r['workload'].startswith('w') else '',
+            fmt_ratio(r['ratio']['raw']), fmt_ratio(r['ratio']['dmsnap']),
+            fmt_ratio(r['ratio']['thin']),
+            '; '.join(t['target'] for t in tg),
+            '; '.join('n/a' if t['met'] is None else
+                      ('met' if t['met'] else 'missed') for t in tg),
+        ]) + ' |')
+    for cfg, why in d['na'].items():
+        md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 8)
+    md.append('')
+    md.append('Configurations: ' + '; '.join(
+        f'{k}: {v}' for k, v in CONFIG_NAMES.items()) + '.  × dm-snapshot '
+        'compares with dm-snapshot of the same chunk size (dm-thin with the '
+        '64 KiB one); dm-thin has 64 KiB blocks at the least.')
+    if ops:
+        md.append('')
+        md.append('## Roll back, fold, merge')
+        md.append('')
+        md.append('| configuration | operation | changes MiB | seconds | '
+                  '× dm-snapshot merge |')
+        md.append('|' + ' --- |' * 5)
+        for o in ops:
+            md.append(f"| {o['config']} | {o['op']} | {fmt(o['mib'])} | "
+                      f"{fmt(o['seconds'], 3)} | "
+                      f"{fmt_ratio(o['ratio_dmsnap_merge'])} |")
+    if mem:
+        md.append('')
+        md.append('## Kernel memory per exception')
+        md.append('')
+        md.append('Transient stores on dm-zero (origin and store), every chunk '
+                  'written once in random order (4 KiB writes).  Bytes per '
+                  'exception, from filling the snapshot: the exception '
+                  'slab caches (cowsnap_*, or dm_exception and dm_snap_*), the '
+                  'whole of Slab, and the drop of MemFree; fixed: MemFree '
+                  'taken by creating the two views (index buckets and the '
+                  'like; noisy).')
+        md.append('')
+        md.append('| configuration | exceptions | exception objects | '
+                  'exception caches B | Slab B | MemFree B | fixed KiB |')
+        md.append('|' + ' --- |' * 7)
+        for m in mem:
+            fixed = m['fixed_bytes_at_creation']
+            md.append(f"| {m['config']} | {fmt(m['exceptions'])} | "
+                      f"{fmt(m['exception_objects'])} | "
+                      f"{fmt(m['cache_bytes_per_exception'], 1)} | "
+                      f"{fmt(m['slab_bytes_per_exception'], 1)} | "
+                      f"{fmt(m['memfree_bytes_per_exception'], 1)} | "
+                      f"{fmt(None if fixed is None else fixed / 1024)} |")
+    summary = {}
+    for r in rows:
+        for t in r['targets']:
+            s = summary.setdefault(t['target'], {'met': 0, 'missed': 0,
+                                                 'n/a': 0})
+            s['n/a' if t['met'] is None else
+              ('met' if t['met'] else 'missed')] += 1
+    if summary:
+        md.append('')
+        md.append('## Targets (never asserted)')
+        md.append('')
+        md.append('| target | rows met | rows missed | n/a |')
+        md.append('|' + ' --- |' * 4)
+        for t, s in summary.items():
+            md.append(f"| {t} | {s['met']} | {s['missed']} | {s['n/a']} |")
+    if d['fail'] or d['na']:
+        md.append('')
+        md.append('## Not measured')
+        md.append('')
+        for cfg, why in d['na'].items():
+            md.append(f'- {cfg}: n/a ({why})')
+        seen = set()
+        for cfg, what, _, why in d['fail']:
+            if (cfg, what, why) in seen:
+                continue
+            seen.add((cfg, what, why))
+            md.append(f'- {cfg} {what}: {why}')
+    result = {'meta': meta, 'notes': d['notes'], 'rows': rows, 'ops': ops,
+              'memory': mem, 'na': d['na'], 'targets': summary,
+              'failures': [{'config': c, 'what': w, 'run': r, 'reason': y}
+                           for c, w, r, y in d['fail']]}
+    return '\n'.join(md) + '\n', result
+
+
+def chart(result, outdir):
+    """ratios.png: throughput over raw, a bar per configuration."""
+    rows = [r for r in result['rows'] if r['config'] != 'raw']
+    cfgs = []
+    for r in rows:
+        if r['config'] not in cfgs:
+            cfgs.append(r['config'])
+    if not cfgs:
+        return None
+    by = {(r['config'], r['workload']): r['ratio']['raw'] for r in rows}
+    dat = os.path.join(outdir, 'ratios.dat')
+    with open(dat, 'w') as f:
+        f.write('workload ' + ' '.join(cfgs) + '\n')
+        for wl, name in WORKLOADS:
+            vals = [by.get((c, wl)) for c in cfgs]
+            if all(v is None for v in vals):
+                continue
+            f.write(f'"{name}" ' + ' '.join(
+                '?' if v is None else f'{v:.4f}' for v in vals) + '\n')
+    gp = shutil.which('gnuplot')
+    if not gp:
+        print('bench: no gnuplot: no chart (make deps installs it)',
+              file=sys.stderr)
+        return None
+    png = os.path.join(outdir, 'ratios.png')
+    script = f'''
+set terminal pngcairo size 1500,750 noenhanced
+set output '{png}'
+set datafile missing '?'
+set title 'throughput / raw device (median of runs; TCG: compare within this run only)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set ylabel 'x raw'
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -25 scale 0
+set key outside top center horizontal
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 front
+plot for [i=2:{len(cfgs) + 1}] '{dat}' using i:xtic(1) title columnheader(i)
+'''
+    p = subprocess.run([gp], input=script, text=True, capture_output=True)
+    if p.returncode != 0:
+        print(f'bench: gnuplot failed: {p.stderr.strip()}', file=sys.stderr)
+        return None
+    return png
+
+
+def main(argv):
+    args = [a for a in argv[1:] if not a.startswith('--')]
+    if len(args) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    with open(args[0], errors='replace') as f:
+        d = parse(f.readlines())
+    if not d['fio'] and not d['na']:
+        print(f'bench: no figures in {args[0]}', file=sys.stderr)
+        return 1
+    os.makedirs(args[1], exist_ok=True)
+    md, result = report(d)
+    with open(os.path.join(args[1], 'results.md'), 'w') as f:
+        f.write(md)
+    with open(os.path.join(args[1], 'results.json'), 'w') as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+        f.write('\n')
+    if '--no-chart' not in argv:
+        chart(result, args[1])
+    sys.stdout.write(md)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

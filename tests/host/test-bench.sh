@@ -1,0 +1,34 @@
+#!/bin/bash
+# Host test of tests/bench/bench.py, make bench's post-processing: a canned
+# job log (tests/host/fixtures/bench-job.log: three interleaved runs, CRLF
+# as the serial port writes it, one unreadable fio output, a configuration
+# the kernel refused, a failed fold) must give the expected medians,
+# ratios, verdicts and memory figures.  TAP.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+b="python3 $top/tests/bench/bench.py"
+fx=$top/tests/host/fixtures/bench-job.log
+. "$top/tests/host/tap.sh"
+jq() {	# python expression over the results JSON as r
+	python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print($1)" "$tmp/out/results.json"
+}
+echo "1..14"
+
+$b "$fx" "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"
+check "exits 0 on a good log" '^0$' "$?"
+md=$(cat "$tmp/out/results.md")
+check "prints results.md" '^# make bench results' "$(head -1 "$tmp/stdout")"
+check "a figure is the median of its runs" '^\| raw \| 4K rand write QD1, fresh snapshot \| 2,000 IOPS \| 10\.0 \| 30\.0 \| 1\.00 \|' "$md"
+check "ratios against raw, dm-snapshot and dm-thin" '^\| cow4 \| 4K rand write QD1, fresh snapshot \| 1,000 IOPS \| 31\.0 \| 61\.0 \| 3\.00 \| 0\.50 \| 2\.22 \| 1\.11 \|' "$md"
+check "targets that are met say met" '\| >= 2x dm-snapshot; I/O per byte <= dm-snapshot \| met; met \|$' "$md"
+check "a target that is missed says missed" '^\| cow4 \| 4K rand read, snapshot view \| 4,000 IOPS .*\| 0\.80 \| .*\| >= 0\.9x raw \| missed \|$' "$md"
+check "a refused configuration is n/a with the kernel's reason" '^\| row4 \| all \| n/a \(row tables refused: Mode row is not implemented yet \(-EOPNOTSUPP\)\) \|' "$md"
+check "rollback: median seconds and ratio to dm-snapshot's merge" '^\| cow4 \| rollback \| 8 \| 2\.000 \| 0\.50 \|$' "$md"
+check "memory per exception from the slab caches" '^\| cow4 \| 1,000 \| 1,000 \| 32\.8 \| 42\.0 \| 1,000\.0 \| 1,953 \|$' "$md"
+check "a reduced change size is said" '^Note: the RAM disk \(64 MiB\) only fits 8 MiB of changes, not 256\.$' "$md"
+check "an unreadable fio output is reported, its run left out" 'thin64 r4k_snap: fio JSON unreadable.* runs=2$' "$(grep 'unreadable' <<<"$md") runs=$(jq "[x['runs'] for x in r['rows'] if x['config'] == 'thin64' and x['workload'] == 'r4k_snap'][0]")"
+check "the JSON keeps every run's figure" '^\[1000\.?0?, 900\.?0?, 1100\.?0?\]$' "$(jq "[x['samples']['value'] for x in r['rows'] if x['config'] == 'cow4' and x['workload'] == 'w4k_qd1_first'][0]")"
+$b "$fx" "$tmp/chart" >/dev/null 2>&1
+check "the chart's data: throughput over raw per configuration" '^"4K rand write QD1, fresh snapshot" 0\.2250 0\.4500 0\.5000$' "$(cat "$tmp/chart/ratios.dat")"
+printf '# guest: nothing\nCOWSNAP-STATUS: 0\n' >"$tmp/empty.log"
+$b "$tmp/empty.log" "$tmp/empty" >/dev/null 2>&1
+check "a log with no figures fails" '^1$' "$?"
