@@ -76,22 +76,46 @@ static int set_feature(struct cowsnap_params *p, unsigned int bit,
 	return 0;
 }
 
-static int parse_low_water(struct dm_arg_set *as, unsigned int *argc,
-			   struct cowsnap_params *p, char **error)
+/*
+ * The number after a feature word, from @min to @max; @missing and
+ * @invalid are the errors when there is none or it is out of range.
+ */
+static int feature_value(struct dm_arg_set *as, unsigned int *argc,
+			 u64 min, u64 max, u64 *v, char *missing,
+			 char *invalid, char **error)
 {
-	const char *arg;
-
 	if (!*argc) {
-		*error = "Feature low_water needs a chunk count";
+		*error = missing;
 		return -EINVAL;
 	}
-	arg = dm_shift_arg(as);
 	(*argc)--;
-	if (kstrtou64(arg, 10, &p->low_water_chunks) || !p->low_water_chunks) {
-		*error = "Invalid low_water: expected a chunk count of at least 1";
+	if (kstrtou64(dm_shift_arg(as), 10, v) || *v < min || *v > max) {
+		*error = invalid;
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int parse_low_water(struct dm_arg_set *as, unsigned int *argc,
+			   struct cowsnap_params *p, char **error)
+{
+	return feature_value(as, argc, 1, U64_MAX, &p->low_water_chunks,
+			     "Feature low_water needs a chunk count",
+			     "Invalid low_water: expected a chunk count of at least 1",
+			     error);
+}
+
+static int parse_queue_if_full(struct dm_arg_set *as, unsigned int *argc,
+			       struct cowsnap_params *p, char **error)
+{
+	u64 v;
+	int r = feature_value(as, argc, 1, COWSNAP_MAX_QUEUE_SECONDS, &v,
+			      "Feature queue_if_full needs a timeout in seconds",
+			      "Invalid queue_if_full: expected 1 to 3600 seconds",
+			      error);
+
+	p->queue_seconds = v;
+	return r;
 }
 
 static int parse_one_feature(struct dm_arg_set *as, unsigned int *argc,
@@ -109,15 +133,40 @@ static int parse_one_feature(struct dm_arg_set *as, unsigned int *argc,
 		r = set_feature(p, COWSNAP_F_LOW_WATER, error);
 		return r ? r : parse_low_water(as, argc, p, error);
 	}
+	if (!strcasecmp(arg, "origin_ro"))
+		return set_feature(p, COWSNAP_F_ORIGIN_RO, error);
+	if (!strcasecmp(arg, "error_if_full"))
+		return set_feature(p, COWSNAP_F_ERROR_IF_FULL, error);
+	if (!strcasecmp(arg, "queue_if_full")) {
+		r = set_feature(p, COWSNAP_F_QUEUE_IF_FULL, error);
+		return r ? r : parse_queue_if_full(as, argc, p, error);
+	}
 	*error = "Unknown feature argument";
 	return -EINVAL;
+}
+
+#define COWSNAP_F_ROW_ONLY \
+	(COWSNAP_F_ORIGIN_RO | COWSNAP_F_ERROR_IF_FULL | COWSNAP_F_QUEUE_IF_FULL)
+
+static int check_row_features(struct cowsnap_params *p, char **error)
+{
+	if ((p->features & COWSNAP_F_ROW_ONLY) && p->mode != COWSNAP_MODE_ROW) {
+		*error = "Features origin_ro, error_if_full and queue_if_full need mode row";
+		return -EINVAL;
+	}
+	if ((p->features & COWSNAP_F_ERROR_IF_FULL) &&
+	    (p->features & COWSNAP_F_QUEUE_IF_FULL)) {
+		*error = "Features error_if_full and queue_if_full exclude each other";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_features(struct dm_arg_set *as, struct cowsnap_params *p,
 			  char **error)
 {
 	static const struct dm_arg _args[] = {
-		{0, 4, "Invalid number of feature arguments"},
+		{0, 8, "Invalid number of feature arguments"},
 	};
 	unsigned int argc;
 	int r;
@@ -137,7 +186,7 @@ static int parse_features(struct dm_arg_set *as, struct cowsnap_params *p,
 		*error = "Features transient and reformat exclude each other";
 		return -EINVAL;
 	}
-	return 0;
+	return check_row_features(p, error);
 }
 
 /*
@@ -146,7 +195,8 @@ static int parse_features(struct dm_arg_set *as, struct cowsnap_params *p,
  *   <origin_dev> <store_dev> <cow|row> <chunk_sectors> <live|snap>
  *   [<#feature_args> <feature_arg>...]
  *
- * feature_arg: transient | reformat | low_water <chunks>
+ * feature_arg: transient | reformat | low_water <chunks> | origin_ro |
+ *              error_if_full | queue_if_full <seconds>
  */
 int cowsnap_parse_params(struct dm_arg_set *as, struct cowsnap_params *p,
 			 char **error)
@@ -178,6 +228,9 @@ static unsigned int feature_words(const struct cowsnap_params *p)
 {
 	return !!(p->features & COWSNAP_F_TRANSIENT) +
 	       !!(p->features & COWSNAP_F_REFORMAT) +
+	       !!(p->features & COWSNAP_F_ORIGIN_RO) +
+	       !!(p->features & COWSNAP_F_ERROR_IF_FULL) +
+	       2 * !!(p->features & COWSNAP_F_QUEUE_IF_FULL) +
 	       2 * !!(p->features & COWSNAP_F_LOW_WATER);
 }
 
@@ -197,6 +250,13 @@ int cowsnap_emit_table(const struct cowsnap_params *p, const char *origin,
 		sz += scnprintf(result + sz, maxlen - sz, " transient");
 	if (p->features & COWSNAP_F_REFORMAT)
 		sz += scnprintf(result + sz, maxlen - sz, " reformat");
+	if (p->features & COWSNAP_F_ORIGIN_RO)
+		sz += scnprintf(result + sz, maxlen - sz, " origin_ro");
+	if (p->features & COWSNAP_F_ERROR_IF_FULL)
+		sz += scnprintf(result + sz, maxlen - sz, " error_if_full");
+	if (p->features & COWSNAP_F_QUEUE_IF_FULL)
+		sz += scnprintf(result + sz, maxlen - sz, " queue_if_full %u",
+				p->queue_seconds);
 	if (p->features & COWSNAP_F_LOW_WATER)
 		sz += scnprintf(result + sz, maxlen - sz, " low_water %llu",
 				p->low_water_chunks);

@@ -20,40 +20,34 @@
  * Invalid snapshot: the live view goes straight to the origin, the
  * snapshot view fails every I/O.
  */
-#include <linux/dm-kcopyd.h>
-#include <linux/delay.h>
 
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
-#define COW_MAX_COPIES	64
-
-static u64 bio_chunk(struct cowsnap_state *s, struct bio *bio)
-{
-	return cowsnap_sector_to_chunk(bio->bi_iter.bi_sector, s->chunk_shift);
-}
+#define bio_chunk cowsnap_bio_chunk
 
 /* ---- map: never blocks ---- */
 
-/* Leave @bio to the worker, remembering which view it came from. */
-static int park_bio(struct cowsnap_state *s, struct bio *bio, bool live)
+/* Leave @bio to the worker (it holds an I/O reference, or none). */
+static int park_bio(struct cowsnap_state *s, struct bio *bio)
 {
-	cowsnap_pb(bio)->live = live;
 	cowsnap_defer_bio(s, bio);
 	return DM_MAPIO_SUBMITTED;
 }
 
-static int cow_map_live(struct cowsnap_target *ct, struct bio *bio)
+static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 {
-	struct cowsnap_state *s = ct->state;
 	u64 store_chunk;
 
+	if (!bio_sectors(bio))
+		return cowsnap_remap_flush(s, bio);
+	if (!cowsnap_io_get(s, bio))
+		return park_bio(s, bio);	/* the phase is changing */
 	bio_set_dev(bio, s->origin_bdev);
-	if (!op_is_write(bio_op(bio)) || !bio_sectors(bio) ||
-	    !cowsnap_valid(s) ||
+	if (!op_is_write(bio_op(bio)) || !cowsnap_valid(s) ||
 	    cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk))
 		return DM_MAPIO_REMAPPED;
-	return park_bio(s, bio, true);
+	return park_bio(s, bio);
 }
 
 static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
@@ -79,32 +73,23 @@ static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
-static int cow_map_snap(struct cowsnap_target *ct, struct bio *bio)
+static int cow_map_snap(struct cowsnap_state *s, struct bio *bio)
 {
-	struct cowsnap_state *s = ct->state;
 	u64 store_chunk;
 
+	if (!bio_sectors(bio))
+		return cowsnap_remap_flush(s, bio);
 	if (!cowsnap_valid(s))
 		return DM_MAPIO_KILL;
-	if (!bio_sectors(bio)) {		/* a flush: the store has our data */
-		bio_set_dev(bio, s->store_bdev);
-		return DM_MAPIO_REMAPPED;
-	}
+	if (!cowsnap_io_get(s, bio))
+		return park_bio(s, bio);
 	if (!op_is_write(bio_op(bio)))
 		return cow_map_snap_read(s, bio);
 	if (cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk)) {
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 		return DM_MAPIO_REMAPPED;
 	}
-	return park_bio(s, bio, false);
-}
-
-static void cow_end_io(struct cowsnap_target *ct, struct bio *bio)
-{
-	struct cowsnap_bio *pb = cowsnap_pb(bio);
-
-	if (pb->tracked)
-		cowsnap_untrack(ct->state, pb);
+	return park_bio(s, bio);
 }
 
 /* ---- worker ---- */
@@ -118,7 +103,7 @@ static void release_bio(struct cowsnap_state *s, struct bio *bio)
 {
 	u64 store_chunk;
 
-	if (cowsnap_pb(bio)->live) {
+	if (cowsnap_pb(bio)->view == COWSNAP_VIEW_LIVE) {
 		dm_submit_bio_remap(bio, NULL);
 		return;
 	}
@@ -131,22 +116,6 @@ static void release_bio(struct cowsnap_state *s, struct bio *bio)
 	dm_submit_bio_remap(bio, NULL);
 }
 
-static struct hlist_head *pending_head(struct cowsnap_state *s, u64 chunk)
-{
-	return &s->pending[hash_64(chunk, COWSNAP_PENDING_BITS)];
-}
-
-static struct cowsnap_pending *find_pending(struct cowsnap_state *s,
-					    u64 chunk)
-{
-	struct cowsnap_pending *p;
-
-	hlist_for_each_entry(p, pending_head(s, chunk), hash)
-		if (p->origin_chunk == chunk)
-			return p;
-	return NULL;
-}
-
 static struct cowsnap_pending *new_pending(struct cowsnap_state *s, u64 chunk)
 {
 	struct cowsnap_pending *p;
@@ -157,13 +126,7 @@ static struct cowsnap_pending *new_pending(struct cowsnap_state *s, u64 chunk)
 		return NULL;
 	}
 	cowsnap_check_space(s);
-	p = mempool_alloc(&s->pending_pool, GFP_NOIO);
-	p->s = s;
-	p->origin_chunk = chunk;
-	p->store_chunk = store_chunk;
-	p->error = 0;
-	bio_list_init(&p->bios);
-	hlist_add_head(&p->hash, pending_head(s, chunk));
+	p = cowsnap_new_pending(s, chunk, store_chunk);
 	list_add_tail(&p->list, &s->copy_queue);
 	return p;
 }
@@ -179,91 +142,13 @@ static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 		release_bio(s, bio);
 		return;
 	}
-	p = find_pending(s, chunk);
+	p = cowsnap_find_pending(s, chunk);
 	if (!p)
 		p = new_pending(s, chunk);
 	if (p)
 		bio_list_add(&p->bios, bio);
 	else
 		release_bio(s, bio);	/* the store is full: now invalid */
-}
-
-static void process_deferred(struct cowsnap_state *s)
-{
-	struct bio_list bios;
-	struct bio *bio;
-
-	spin_lock_irq(&s->lock);
-	bios = s->deferred;
-	bio_list_init(&s->deferred);
-	spin_unlock_irq(&s->lock);
-	while ((bio = bio_list_pop(&bios)))
-		handle_bio(s, bio);
-}
-
-static void copy_done(int read_err, unsigned long write_err, void *context)
-{
-	struct cowsnap_pending *p = context;
-	struct cowsnap_state *s = p->s;
-	unsigned long flags;
-
-	p->error = read_err || write_err ? -EIO : 0;
-	spin_lock_irqsave(&s->lock, flags);
-	list_add_tail(&p->list, &s->copied);
-	s->copies_in_flight--;
-	spin_unlock_irqrestore(&s->lock, flags);
-	cowsnap_wake_worker(s);
-}
-
-static bool take_copy_slot(struct cowsnap_state *s)
-{
-	bool ok;
-
-	spin_lock_irq(&s->lock);
-	ok = s->copies_in_flight < COW_MAX_COPIES;
-	if (ok)
-		s->copies_in_flight++;
-	spin_unlock_irq(&s->lock);
-	return ok;
-}
-
-static void start_copy(struct cowsnap_state *s, struct cowsnap_pending *p)
-{
-	sector_t from_sector = cowsnap_chunk_to_sector(p->origin_chunk,
-						       s->chunk_shift);
-	struct dm_io_region from = {
-		.bdev = s->origin_bdev,
-		.sector = from_sector,
-		.count = min_t(sector_t, s->chunk_sectors,
-			       s->origin_sectors - from_sector),
-	};
-	struct dm_io_region to = {
-		.bdev = s->store_bdev,
-		.sector = cowsnap_chunk_to_sector(p->store_chunk,
-						  s->chunk_shift),
-		.count = from.count,
-	};
-
-	dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done, p);
-}
-
-static void start_copies(struct cowsnap_state *s)
-{
-	struct cowsnap_pending *p;
-
-	while (!list_empty(&s->copy_queue) && take_copy_slot(s)) {
-		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
-				     list);
-		list_del(&p->list);
-		start_copy(s, p);
-	}
-}
-
-/* Wait until no snapshot read of @chunk is in flight to the origin. */
-static void wait_for_snapshot_reads(struct cowsnap_state *s, u64 chunk)
-{
-	while (cowsnap_chunk_tracked(s, chunk))
-		usleep_range(100, 200);
 }
 
 static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
@@ -276,11 +161,10 @@ static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 						  p->store_chunk));
 	}
 	smp_mb();	/* see cow_map_snap_read() */
-	wait_for_snapshot_reads(s, p->origin_chunk);
-	hlist_del(&p->hash);
+	cowsnap_wait_untracked(s, p->origin_chunk);
 	while ((bio = bio_list_pop(&p->bios)))
 		release_bio(s, bio);
-	mempool_free(p, &s->pending_pool);
+	cowsnap_free_pending(s, p);
 }
 
 static int commit_batch(struct cowsnap_state *s, struct list_head *batch)
@@ -330,11 +214,19 @@ static void release_queued(struct cowsnap_state *s)
 
 static void cow_process(struct cowsnap_state *s)
 {
-	cowsnap_check_space(s);
-	process_deferred(s);
 	release_queued(s);
-	start_copies(s);
+	cowsnap_start_copies(s);
 	commit_copied(s);
+}
+
+/* Every exception is committed before its write goes on. */
+static int cow_commit(struct cowsnap_state *s)
+{
+	return 0;
+}
+
+static void cow_presuspend(struct cowsnap_state *s, bool noflush)
+{
 }
 
 /* The state is going: nothing may still wait (no view holds I/O). */
@@ -346,9 +238,10 @@ static void cow_drain(struct cowsnap_state *s)
 }
 
 const struct cowsnap_mode_ops cowsnap_cow_ops = {
-	.map_live = cow_map_live,
-	.map_snap = cow_map_snap,
-	.end_io = cow_end_io,
+	.map = { cow_map_live, cow_map_snap },
+	.handle = handle_bio,
 	.process = cow_process,
+	.commit = cow_commit,
+	.presuspend = cow_presuspend,
 	.drain = cow_drain,
 };

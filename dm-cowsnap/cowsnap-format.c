@@ -114,6 +114,11 @@ void cowsnap_sb_encode(void *block, const struct cowsnap_sb *sb)
 	d->nr_snapshots = cpu_to_le32(sb->nr_snapshots);
 	d->nr_exceptions = cpu_to_le64(sb->nr_exceptions);
 	d->metadata_blocks = cpu_to_le64(sb->metadata_blocks);
+	d->operation = cpu_to_le32(sb->operation);
+	d->epoch = cpu_to_le32(sb->epoch);
+	d->merge_cursor = cpu_to_le64(sb->merge_cursor);
+	d->merge_total = cpu_to_le64(sb->merge_total);
+	memcpy(d->origin_id, sb->origin_id, sizeof(d->origin_id));
 	header_seal(block, COWSNAP_SB_CSUM_SEED);
 }
 
@@ -136,6 +141,11 @@ static void sb_fields_decode(const struct cowsnap_disk_sb *d,
 	sb->nr_snapshots = le32_to_cpu(d->nr_snapshots);
 	sb->nr_exceptions = le64_to_cpu(d->nr_exceptions);
 	sb->metadata_blocks = le64_to_cpu(d->metadata_blocks);
+	sb->operation = le32_to_cpu(d->operation);
+	sb->epoch = le32_to_cpu(d->epoch);
+	sb->merge_cursor = le64_to_cpu(d->merge_cursor);
+	sb->merge_total = le64_to_cpu(d->merge_total);
+	memcpy(sb->origin_id, d->origin_id, sizeof(sb->origin_id));
 }
 
 static int sb_version_check(const struct cowsnap_sb *sb, char *err)
@@ -173,10 +183,20 @@ static int sb_range_check(const struct cowsnap_sb *sb, char *err)
 	    sb->mode != COWSNAP_DISK_MODE_ROW) {
 		what = "mode";
 		found = sb->mode;
-	} else if (sb->state != COWSNAP_DISK_STATE_VALID &&
-		   sb->state != COWSNAP_DISK_STATE_INVALID) {
+	} else if (sb->state < COWSNAP_DISK_STATE_VALID ||
+		   sb->state > COWSNAP_DISK_STATE_ENDED) {
 		what = "state";
 		found = sb->state;
+	} else if (sb->operation > COWSNAP_DISK_OP_FOLD ||
+		   (sb->state == COWSNAP_DISK_STATE_MERGING &&
+		    sb->operation == COWSNAP_DISK_OP_NONE)) {
+		what = "operation";
+		found = sb->operation;
+	} else if (sb->merge_cursor > sb->merge_total) {
+		what = "merge cursor";
+		found = sb->merge_cursor;
+	} else if (sb->origin_id[COWSNAP_ORIGIN_ID_LEN - 1]) {
+		what = "origin id (not NUL-terminated)";
 	} else if (sb->invalid_reason > COWSNAP_REASON_METADATA_CORRUPT) {
 		what = "invalid reason";
 		found = sb->invalid_reason;
@@ -254,10 +274,10 @@ int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
 
 u64 cowsnap_sb_nonce(const struct cowsnap_sb *sb)
 {
-	u64 nonce;
+	__le64 raw;
 
-	memcpy(&nonce, sb->uuid, sizeof(nonce));
-	return nonce;
+	memcpy(&raw, sb->uuid, sizeof(raw));
+	return le64_to_cpu(raw) + sb->epoch;
 }
 
 void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,

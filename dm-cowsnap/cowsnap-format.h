@@ -67,7 +67,20 @@ enum cowsnap_disk_mode {
 enum cowsnap_disk_state {
 	COWSNAP_DISK_STATE_VALID = 1,
 	COWSNAP_DISK_STATE_INVALID = 2,
+	/* copying the store's chunks into the origin (operation says why) */
+	COWSNAP_DISK_STATE_MERGING = 3,
+	/* the snapshot is over: the origin alone holds the live view */
+	COWSNAP_DISK_STATE_ENDED = 4,
 };
+
+/* The operation a MERGING store is carrying out, or that ENDED it. */
+enum cowsnap_disk_operation {
+	COWSNAP_DISK_OP_NONE = 0,
+	COWSNAP_DISK_OP_ROLLBACK = 1,	/* live view := snapshot view */
+	COWSNAP_DISK_OP_FOLD = 2,	/* snapshot ends, live data kept */
+};
+
+#define COWSNAP_ORIGIN_ID_LEN	64
 
 enum cowsnap_invalid_reason {
 	COWSNAP_REASON_NONE = 0,
@@ -103,7 +116,12 @@ struct cowsnap_disk_sb {
 	__le32 nr_snapshots;		/* 1 until multi-snapshot stores */
 	__le64 nr_exceptions;		/* exceptions committed */
 	__le64 metadata_blocks;		/* metadata blocks in use */
-	__u8 reserved[392];		/* zero */
+	__le32 operation;		/* enum cowsnap_disk_operation */
+	__le32 epoch;			/* bumped when every exception is dropped */
+	__le64 merge_cursor;		/* exceptions merged, in commit order */
+	__le64 merge_total;		/* exceptions to merge */
+	char origin_id[COWSNAP_ORIGIN_ID_LEN];	/* NUL-padded, opaque */
+	__u8 reserved[304];		/* zero */
 } __packed;
 
 /* One exception: a chunk of the origin and where the store keeps it. */
@@ -115,8 +133,9 @@ struct cowsnap_disk_exception {
 /*
  * An exception block: a header and up to COWSNAP_EB_MAX_ENTRIES entries,
  * in commit order.  store_nonce is the first 8 bytes of the superblock's
- * uuid: a block left over from an earlier store on the same device does
- * not carry it and is ignored.
+ * uuid (little-endian) plus its epoch: a block left over from an earlier
+ * store on the same device, or from before the exceptions were dropped,
+ * does not carry it and is ignored.
  */
 struct cowsnap_disk_eb {
 	struct cowsnap_disk_header hdr;
@@ -153,6 +172,11 @@ struct cowsnap_sb {
 	u32 nr_snapshots;
 	u64 nr_exceptions;
 	u64 metadata_blocks;
+	u32 operation;
+	u32 epoch;
+	u64 merge_cursor;
+	u64 merge_total;
+	char origin_id[COWSNAP_ORIGIN_ID_LEN];
 };
 
 /* Longest message the validators write, with its NUL. */
@@ -192,7 +216,7 @@ int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
 			      u32 chunk_sectors, u64 origin_sectors,
 			      char *err);
 
-/* The nonce exception blocks carry: the first 8 bytes of the uuid. */
+/* The nonce exception blocks carry: uuid bytes 0..7 plus the epoch. */
 u64 cowsnap_sb_nonce(const struct cowsnap_sb *sb);
 
 /*

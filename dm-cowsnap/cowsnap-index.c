@@ -30,19 +30,34 @@ int cowsnap_index_init(struct cowsnap_index *ix, u64 capacity)
 	return 0;
 }
 
-void cowsnap_index_destroy(struct cowsnap_index *ix)
+static void free_all(struct cowsnap_index *ix)
 {
 	struct cowsnap_exception *e;
 	struct hlist_node *tmp;
 	u32 i;
 
-	if (!ix->buckets)
-		return;
-	for (i = 0; i < (1U << ix->bits); i++)
+	for (i = 0; i < (1U << ix->bits); i++) {
 		hlist_for_each_entry_safe(e, tmp, &ix->buckets[i], node)
 			kmem_cache_free(exception_cache, e);
+		INIT_HLIST_HEAD(&ix->buckets[i]);
+		cond_resched();
+	}
+	ix->count = 0;
+}
+
+void cowsnap_index_destroy(struct cowsnap_index *ix)
+{
+	if (!ix->buckets)
+		return;
+	free_all(ix);
 	kvfree(ix->buckets);
 	ix->buckets = NULL;
+}
+
+void cowsnap_index_clear(struct cowsnap_index *ix)
+{
+	synchronize_rcu();	/* lookups that started earlier are over */
+	free_all(ix);
 }
 
 static struct hlist_head *bucket(struct cowsnap_index *ix, u64 origin_chunk)
@@ -95,6 +110,44 @@ int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
 	if (r)
 		kmem_cache_free(exception_cache, e);
 	return r;
+}
+
+struct cowsnap_exception *cowsnap_index_remove(struct cowsnap_index *ix,
+					       u64 origin_chunk)
+{
+	struct cowsnap_exception *e;
+
+	spin_lock(&ix->insert_lock);
+	e = __find(bucket(ix, origin_chunk), origin_chunk);
+	if (e) {
+		hlist_del_rcu(&e->node);
+		ix->count--;
+	}
+	spin_unlock(&ix->insert_lock);
+	return e;
+}
+
+void cowsnap_index_free(struct cowsnap_exception *e)
+{
+	kmem_cache_free(exception_cache, e);
+}
+
+u32 cowsnap_index_collect(struct cowsnap_index *ix, u32 *bucket_pos,
+			  u64 *origin_chunks, u64 *store_chunks, u32 max)
+{
+	struct cowsnap_exception *e;
+	u32 n = 0;
+
+	/* A bucket is left only once it is empty of what was not taken. */
+	for (; *bucket_pos < (1U << ix->bits); (*bucket_pos)++) {
+		hlist_for_each_entry(e, &ix->buckets[*bucket_pos], node) {
+			if (n == max)
+				return n;
+			origin_chunks[n] = e->origin_chunk;
+			store_chunks[n++] = e->store_chunk;
+		}
+	}
+	return n;
 }
 
 int cowsnap_index_module_init(void)

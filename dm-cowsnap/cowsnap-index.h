@@ -6,9 +6,10 @@
  * A fixed-size hash table of RCU-protected lists, sized from the store's
  * capacity when the state is created.  Lookups take no lock (RCU only)
  * and may be called from any context, map() included.  Inserts are
- * serialised by the index's insert lock.  Entries are never removed
- * while the index lives; cowsnap_index_destroy() frees them all and
- * must only run when no lookup can happen any more.
+ * serialised by the index's insert lock, and so are removals (a merge
+ * removes the exceptions it copied back, freed after an RCU grace
+ * period).  cowsnap_index_clear() and cowsnap_index_destroy() free every
+ * entry and must only run when no lookup can start any more.
  *
  * Memory: sizeof(struct cowsnap_exception) (32 bytes, from a slab cache)
  * per exception, plus 8 bytes per bucket (about one bucket per two
@@ -49,6 +50,28 @@ bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
  */
 int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
 			 u64 store_chunk);
+
+/*
+ * cowsnap_index_remove() - unlink the exception of @origin_chunk and
+ * return it, or NULL.  Free it with cowsnap_index_free() once an RCU
+ * grace period has passed.  Does not sleep.
+ */
+struct cowsnap_exception *cowsnap_index_remove(struct cowsnap_index *ix,
+					       u64 origin_chunk);
+void cowsnap_index_free(struct cowsnap_exception *e);
+
+/* Free every entry; no lookup may start any more.  Sleeps (RCU). */
+void cowsnap_index_clear(struct cowsnap_index *ix);
+
+/*
+ * cowsnap_index_collect() - copy up to @max exceptions, scanning from
+ * bucket *@bucket on; *@bucket is advanced past buckets that were
+ * taken whole.  Meant for a caller that removes what it took before
+ * the next call.  Returns the number copied (0: nothing is left).
+ * Callers serialise it with inserts and removals.
+ */
+u32 cowsnap_index_collect(struct cowsnap_index *ix, u32 *bucket,
+			  u64 *origin_chunks, u64 *store_chunks, u32 max);
 
 int cowsnap_index_module_init(void);
 void cowsnap_index_module_exit(void);

@@ -7,6 +7,7 @@
  */
 #include <linux/slab.h>
 #include <linux/dm-kcopyd.h>
+#include <linux/delay.h>
 
 #include "cowsnap.h"
 #include "cowsnap-store.h"
@@ -28,16 +29,77 @@ const char *cowsnap_reason_name(u32 reason)
 	return "unknown";
 }
 
+/*
+ * A bio the worker took off the deferred list: a bio holding an I/O
+ * reference belongs to the mode; the others were deferred by a phase
+ * change and are mapped again under the current phase, or held until
+ * the quiesce ends.
+ */
+static void process_deferred(struct cowsnap_state *s)
+{
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&s->lock);
+	bios = s->deferred;
+	bio_list_init(&s->deferred);
+	spin_unlock_irq(&s->lock);
+	while ((bio = bio_list_pop(&bios))) {
+		if (cowsnap_pb(bio)->ref)
+			s->mode_ops->handle(s, bio);
+		else if (s->phase == COWSNAP_PHASE_QUIESCE)
+			bio_list_add(&s->held, bio);
+		else
+			cowsnap_redispatch(s, bio);
+	}
+}
+
+/* Requests from process context (suspend, resume, destruction). */
+static void process_requests(struct cowsnap_state *s)
+{
+	int r;
+
+	if (s->suspend_request) {
+		s->mode_ops->presuspend(s, s->suspend_request > 1);
+		s->suspend_request = 0;
+	}
+	if (s->commit_requested) {
+		s->commit_requested = false;
+		r = s->mode_ops->commit(s);
+		if (r)
+			DMERR("%s: commit failed: %d", s->name, r);
+	}
+}
+
 static void worker_fn(struct work_struct *w)
 {
 	struct cowsnap_state *s = container_of(w, struct cowsnap_state, worker);
 
-	s->ops->process(s);
+	cowsnap_check_space(s);
+	process_deferred(s);
+	s->mode_ops->process(s);
+	process_requests(s);
+	cowsnap_phase_process(s);
+}
+
+static void waker_fn(struct work_struct *w)
+{
+	struct cowsnap_state *s = container_of(to_delayed_work(w),
+					       struct cowsnap_state, waker);
+
+	cowsnap_wake_worker(s);
 }
 
 void cowsnap_wake_worker(struct cowsnap_state *s)
 {
 	queue_work(s->wq, &s->worker);
+}
+
+/* Process context: one worker pass after the caller's request.  Sleeps. */
+void cowsnap_run_worker(struct cowsnap_state *s)
+{
+	cowsnap_wake_worker(s);
+	flush_work(&s->worker);
 }
 
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio)
@@ -50,8 +112,76 @@ void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio)
 	cowsnap_wake_worker(s);
 }
 
+/* Map: take an I/O reference for @bio unless a phase change began. */
+bool cowsnap_io_get(struct cowsnap_state *s, struct bio *bio)
+{
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
+
+	pb->ref = percpu_ref_tryget_live(&s->io_ref);
+	return pb->ref;
+}
+
+/* end_io of every bio of both views. */
+void cowsnap_end_bio(struct cowsnap_state *s, struct bio *bio)
+{
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
+
+	if (pb->tracked)
+		cowsnap_untrack(s, pb);
+	if (pb->ref) {
+		pb->ref = false;
+		percpu_ref_put(&s->io_ref);
+	}
+}
+
+static void io_ref_release(struct percpu_ref *ref)
+{
+	struct cowsnap_state *s = container_of(ref, struct cowsnap_state,
+					       io_ref);
+
+	WRITE_ONCE(s->quiesced, true);
+	cowsnap_wake_worker(s);
+}
+
+/* Worker: map @bio again, under the current phase's tables. */
+void cowsnap_redispatch(struct cowsnap_state *s, struct bio *bio)
+{
+	const struct cowsnap_mode_ops *ops = READ_ONCE(s->ops);
+
+	switch (ops->map[cowsnap_pb(bio)->view](s, bio)) {
+	case DM_MAPIO_REMAPPED:
+		dm_submit_bio_remap(bio, NULL);
+		break;
+	case DM_MAPIO_KILL:
+		bio_io_error(bio);
+		break;
+	default:			/* submitted, or deferred again */
+		break;
+	}
+}
+
+void cowsnap_redispatch_list(struct cowsnap_state *s, struct bio_list *bios)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios)))
+		cowsnap_redispatch(s, bio);
+}
+
+/*
+ * Every view gets two flush bios (ti->num_flush_bios): the first goes
+ * to the origin, the second to the store, so a flush covers data on
+ * both whatever the mode or phase.
+ */
+int cowsnap_remap_flush(struct cowsnap_state *s, struct bio *bio)
+{
+	bio_set_dev(bio, dm_bio_get_target_bio_nr(bio) ? s->store_bdev :
+							  s->origin_bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
 /* Raise a dm event on every view.  Sleeps. */
-static void raise_event(struct cowsnap_state *s)
+void cowsnap_raise_event(struct cowsnap_state *s)
 {
 	struct cowsnap_target *ct;
 
@@ -65,6 +195,13 @@ void cowsnap_state_attach(struct cowsnap_state *s, struct cowsnap_target *ct)
 {
 	mutex_lock(&s->views_lock);
 	list_add_tail(&ct->view_node, &s->views);
+	if (ct->params.view == COWSNAP_VIEW_LIVE) {
+		WRITE_ONCE(s->live_views, s->live_views + 1);
+		WRITE_ONCE(s->origin_ro, ct->origin_ro);
+		WRITE_ONCE(s->queue_if_full,
+			   ct->params.features & COWSNAP_F_QUEUE_IF_FULL);
+		WRITE_ONCE(s->queue_seconds, ct->params.queue_seconds);
+	}
 	mutex_unlock(&s->views_lock);
 }
 
@@ -72,20 +209,46 @@ void cowsnap_state_detach(struct cowsnap_state *s, struct cowsnap_target *ct)
 {
 	mutex_lock(&s->views_lock);
 	list_del(&ct->view_node);
+	if (ct->params.view == COWSNAP_VIEW_LIVE)
+		WRITE_ONCE(s->live_views, s->live_views - 1);
 	mutex_unlock(&s->views_lock);
 }
 
-/* Worker only: the snapshot can no longer be trusted. */
+const char *cowsnap_health_name(enum cowsnap_health h)
+{
+	static const char * const names[] = {
+		[COWSNAP_VALID] = "valid",
+		[COWSNAP_INVALID] = "invalid",
+		[COWSNAP_DEGRADED] = "degraded",
+		[COWSNAP_FULL] = "full",
+	};
+
+	return names[h];
+}
+
+/* Worker only: change the health, say so, raise an event. */
+void cowsnap_set_health(struct cowsnap_state *s, enum cowsnap_health h,
+			u32 reason)
+{
+	if (READ_ONCE(s->health) == h)
+		return;
+	WRITE_ONCE(s->invalid_reason, reason);
+	WRITE_ONCE(s->health, h);
+	if (h == COWSNAP_VALID)
+		DMINFO("%s: snapshot valid again", s->name);
+	else
+		DMERR("%s: snapshot %s: %s", s->name, cowsnap_health_name(h),
+		      cowsnap_reason_name(reason));
+	cowsnap_raise_event(s);
+}
+
+/* Worker only (cow): the snapshot can no longer be trusted. */
 void cowsnap_invalidate(struct cowsnap_state *s, u32 reason)
 {
 	if (!cowsnap_valid(s))
 		return;
-	WRITE_ONCE(s->invalid_reason, reason);
-	WRITE_ONCE(s->health, COWSNAP_INVALID);
-	DMERR("%s: snapshot invalidated: %s", s->name,
-	      cowsnap_reason_name(reason));
 	cowsnap_store_invalidate(s->store, reason);
-	raise_event(s);
+	cowsnap_set_health(s, COWSNAP_INVALID, reason);
 }
 
 /* Worker only: take store growth into account, raise the low-water event. */
@@ -99,6 +262,9 @@ void cowsnap_check_space(struct cowsnap_state *s)
 			DMINFO("%s: store grew to %llu free chunks", s->name,
 			       cowsnap_store_free_chunks(s->store));
 			s->low_water_raised = false;
+			if (READ_ONCE(s->health) == COWSNAP_FULL)
+				cowsnap_set_health(s, COWSNAP_VALID,
+						   COWSNAP_REASON_NONE);
 		}
 	}
 	if (!low || s->low_water_raised ||
@@ -106,7 +272,7 @@ void cowsnap_check_space(struct cowsnap_state *s)
 		return;
 	s->low_water_raised = true;
 	DMWARN("%s: fewer than %llu free chunks left", s->name, low);
-	raise_event(s);
+	cowsnap_raise_event(s);
 }
 
 static struct cowsnap_track_bucket *track_bucket(struct cowsnap_state *s,
@@ -138,6 +304,62 @@ void cowsnap_untrack(struct cowsnap_state *s, struct cowsnap_bio *pb)
 	pb->tracked = false;
 }
 
+/*
+ * Map, during a merge: track @bio on @chunk, or, if the chunk is in the
+ * merge batch, leave the bio on merge_wait (under the bucket lock, so
+ * that the batch's end, which unmarks first, then takes merge_wait,
+ * cannot miss it) and return false.
+ */
+bool cowsnap_track_or_wait(struct cowsnap_state *s, struct bio *bio, u64 chunk)
+{
+	struct cowsnap_track_bucket *b = track_bucket(s, chunk);
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
+	struct cowsnap_merge_entry *e;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	hlist_for_each_entry(e, &b->marks, mark) {
+		if (e->origin_chunk == chunk) {
+			spin_lock(&s->lock);
+			bio_list_add(&s->merge_wait, bio);
+			spin_unlock(&s->lock);
+			spin_unlock_irqrestore(&b->lock, flags);
+			return false;
+		}
+	}
+	pb->chunk = chunk;
+	pb->tracked = true;
+	hlist_add_head(&pb->track, &b->head);
+	spin_unlock_irqrestore(&b->lock, flags);
+	return true;
+}
+
+/* Worker: bios of @e's chunk wait for the batch from now on. */
+void cowsnap_mark(struct cowsnap_state *s, struct cowsnap_merge_entry *e)
+{
+	struct cowsnap_track_bucket *b = track_bucket(s, e->origin_chunk);
+
+	spin_lock_irq(&b->lock);
+	hlist_add_head(&e->mark, &b->marks);
+	spin_unlock_irq(&b->lock);
+}
+
+void cowsnap_unmark(struct cowsnap_state *s, struct cowsnap_merge_entry *e)
+{
+	struct cowsnap_track_bucket *b = track_bucket(s, e->origin_chunk);
+
+	spin_lock_irq(&b->lock);
+	hlist_del(&e->mark);
+	spin_unlock_irq(&b->lock);
+}
+
+/* Wait until no tracked bio of @chunk is in flight.  Sleeps. */
+void cowsnap_wait_untracked(struct cowsnap_state *s, u64 chunk)
+{
+	while (cowsnap_chunk_tracked(s, chunk))
+		usleep_range(100, 200);
+}
+
 bool cowsnap_chunk_tracked(struct cowsnap_state *s, u64 chunk)
 {
 	struct cowsnap_track_bucket *b = track_bucket(s, chunk);
@@ -154,6 +376,111 @@ bool cowsnap_chunk_tracked(struct cowsnap_state *s, u64 chunk)
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
 	return found;
+}
+
+/* ---- pending exceptions and the copies that fill them ---- */
+
+#define MAX_COPIES	64	/* kcopyd copies in flight per state */
+
+static struct hlist_head *pending_head(struct cowsnap_state *s, u64 chunk)
+{
+	return &s->pending[hash_64(chunk, COWSNAP_PENDING_BITS)];
+}
+
+/* Worker only. */
+struct cowsnap_pending *cowsnap_find_pending(struct cowsnap_state *s,
+					     u64 chunk)
+{
+	struct cowsnap_pending *p;
+
+	hlist_for_each_entry(p, pending_head(s, chunk), hash)
+		if (p->origin_chunk == chunk)
+			return p;
+	return NULL;
+}
+
+/* Worker only: a pending exception of @chunk, hashed.  Sleeps. */
+struct cowsnap_pending *cowsnap_new_pending(struct cowsnap_state *s, u64 chunk,
+					    u64 store_chunk)
+{
+	struct cowsnap_pending *p = mempool_alloc(&s->pending_pool, GFP_NOIO);
+
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->origin_chunk = chunk;
+	p->store_chunk = store_chunk;
+	bio_list_init(&p->bios);
+	hlist_add_head(&p->hash, pending_head(s, chunk));
+	return p;
+}
+
+void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	hlist_del(&p->hash);
+	mempool_free(p, &s->pending_pool);
+}
+
+/* kcopyd: an origin read error is -ENOLINK, a store write error -EIO. */
+static void copy_done(int read_err, unsigned long write_err, void *context)
+{
+	struct cowsnap_pending *p = context;
+	struct cowsnap_state *s = p->s;
+	unsigned long flags;
+
+	p->error = write_err ? -EIO : read_err ? -ENOLINK : 0;
+	spin_lock_irqsave(&s->lock, flags);
+	list_add_tail(&p->list, &s->copied);
+	s->copies_in_flight--;
+	spin_unlock_irqrestore(&s->lock, flags);
+	cowsnap_wake_worker(s);
+}
+
+static bool take_copy_slot(struct cowsnap_state *s)
+{
+	bool ok;
+
+	spin_lock_irq(&s->lock);
+	ok = s->copies_in_flight < MAX_COPIES;
+	if (ok)
+		s->copies_in_flight++;
+	spin_unlock_irq(&s->lock);
+	return ok;
+}
+
+/* The origin region of @chunk: the last chunk may be short. */
+void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
+			   u64 store_chunk, struct dm_io_region *origin,
+			   struct dm_io_region *store)
+{
+	sector_t start = cowsnap_chunk_to_sector(origin_chunk, s->chunk_shift);
+
+	origin->bdev = s->origin_bdev;
+	origin->sector = start;
+	origin->count = min_t(sector_t, s->chunk_sectors,
+			      s->origin_sectors - start);
+	store->bdev = s->store_bdev;
+	store->sector = cowsnap_chunk_to_sector(store_chunk, s->chunk_shift);
+	store->count = origin->count;
+}
+
+/*
+ * Worker only: copy the origin chunk of each pending exception on
+ * copy_queue into its store chunk, at most MAX_COPIES at a time; each
+ * lands on the copied list when done.
+ */
+void cowsnap_start_copies(struct cowsnap_state *s)
+{
+	struct dm_io_region from, to;
+	struct cowsnap_pending *p;
+
+	while (!list_empty(&s->copy_queue) && take_copy_slot(s)) {
+		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
+				     list);
+		list_del(&p->list);
+		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
+				      &from, &to);
+		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done, p);
+	}
 }
 
 static int load_exception(void *ctx, u64 origin_chunk, u64 store_chunk)
@@ -178,12 +505,25 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	s->origin_sectors = bdev_nr_sectors(ct->origin->bdev);
 	s->transient = ct->params.features & COWSNAP_F_TRANSIENT;
 	s->low_water = ct->params.low_water_chunks;
-	s->ops = &cowsnap_cow_ops;
+	s->origin_ro = ct->origin_ro;
+	s->queue_if_full = ct->params.features & COWSNAP_F_QUEUE_IF_FULL;
+	s->queue_seconds = ct->params.queue_seconds;
+	s->mode_ops = s->mode == COWSNAP_MODE_ROW ? &cowsnap_row_ops :
+						   &cowsnap_cow_ops;
+	s->ops = s->mode_ops;
 	snprintf(s->name, sizeof(s->name), "store %s", ct->store->name);
 	spin_lock_init(&s->lock);
 	bio_list_init(&s->deferred);
 	INIT_LIST_HEAD(&s->copied);
+	INIT_LIST_HEAD(&s->written);
 	INIT_LIST_HEAD(&s->copy_queue);
+	bio_list_init(&s->merge_wait);
+	bio_list_init(&s->held);
+	bio_list_init(&s->nospace);
+	init_completion(&s->op_done);
+	mutex_init(&s->op_lock);
+	init_waitqueue_head(&s->batch_wait);
+	INIT_DELAYED_WORK(&s->waker, waker_fn);
 	INIT_LIST_HEAD(&s->views);
 	mutex_init(&s->views_lock);
 	INIT_WORK(&s->worker, worker_fn);
@@ -192,6 +532,7 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	for (i = 0; i < COWSNAP_TRACK_BUCKETS; i++) {
 		spin_lock_init(&s->track[i].lock);
 		INIT_HLIST_HEAD(&s->track[i].head);
+		INIT_HLIST_HEAD(&s->track[i].marks);
 	}
 }
 
@@ -207,6 +548,7 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		.origin_sectors = s->origin_sectors,
 		.transient = s->transient,
 		.reformat = ct->params.features & COWSNAP_F_REFORMAT,
+		.origin_id = ct->params.origin_path,
 	};
 	u32 reason;
 	int r;
@@ -225,6 +567,7 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		s->health = COWSNAP_INVALID;
 		s->invalid_reason = reason;
 	}
+	cowsnap_phase_init(s);
 	return 0;
 }
 
@@ -237,9 +580,15 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 	init_fields(s, ct);
 	r = mempool_init_kmalloc_pool(&s->pending_pool, PENDING_POOL_MIN,
 				      sizeof(struct cowsnap_pending));
-	if (r) {
-		*error = "Cannot allocate the pending pool";
-		return r;
+	if (!r)
+		r = percpu_ref_init(&s->io_ref, io_ref_release,
+				    PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
+	s->batch = kcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
+	s->scratch = kcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
+	if (r || !s->batch || !s->scratch) {
+		*error = "Cannot allocate the state";
+		r = r ?: -ENOMEM;
+		goto bad;
 	}
 	s->kcopyd = dm_kcopyd_client_create(NULL);
 	if (IS_ERR(s->kcopyd)) {
@@ -266,16 +615,23 @@ bad:
 /* Tear a state down once no view uses it.  Sleeps. */
 void cowsnap_state_exit(struct cowsnap_state *s)
 {
-	if (s->wq) {
+	if (s->wq && s->store) {
+		cowsnap_phase_stop(s);
+		s->commit_requested = true;
+		cowsnap_run_worker(s);
+		cancel_delayed_work_sync(&s->waker);
 		flush_workqueue(s->wq);
-		if (s->store)
-			s->ops->drain(s);
-		destroy_workqueue(s->wq);
+		s->mode_ops->drain(s);
 	}
+	if (s->wq)
+		destroy_workqueue(s->wq);
 	if (s->kcopyd)
 		dm_kcopyd_client_destroy(s->kcopyd);
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);
+	kfree(s->batch);
+	kfree(s->scratch);
+	percpu_ref_exit(&s->io_ref);
 	mempool_exit(&s->pending_pool);
 }

@@ -93,6 +93,7 @@ static int format_store(struct cowsnap_store *st, char **error)
 	sb->store_sectors = bdev_nr_sectors(st->p.bdev);
 	sb->snapshot_id = 1;
 	sb->nr_snapshots = 1;
+	strscpy(sb->origin_id, st->p.origin_id ?: "", sizeof(sb->origin_id));
 	st->nonce = cowsnap_sb_nonce(sb);
 	st->generation = 0;
 	r = write_sb(st);
@@ -174,6 +175,20 @@ static int read_eb(struct cowsnap_store *st, u64 eb, struct eb_copy c[2])
 	return 0;
 }
 
+/*
+ * Read exception block @eb and pick its latest copy (pick_copy()), or
+ * return the I/O error.  *@pick < 0 says neither copy is usable.
+ */
+static int read_latest(struct cowsnap_store *st, u64 eb, struct eb_copy c[2],
+		       int *pick)
+{
+	int r = read_eb(st, eb, c);
+
+	if (!r)
+		*pick = pick_copy(c);
+	return r;
+}
+
 static bool eb_on_store(struct cowsnap_store *st, u64 eb)
 {
 	u64 last = cowsnap_eb_blocknr(&st->layout, eb, 1);
@@ -182,9 +197,11 @@ static bool eb_on_store(struct cowsnap_store *st, u64 eb)
 	       bdev_nr_sectors(st->p.bdev);
 }
 
-static int load_entries(struct cowsnap_store *st, const void *block, u32 nr,
-			cowsnap_store_load_fn load, void *ctx, u64 *max_data)
+static int load_entries(struct cowsnap_store *st, u64 eb, const void *block,
+			u32 nr, cowsnap_store_load_fn load, void *ctx,
+			u64 *max_data)
 {
+	u64 first = eb * COWSNAP_EB_MAX_ENTRIES;
 	const struct cowsnap_disk_eb *d = block;
 	u64 origin_chunks = cowsnap_nr_chunks(st->p.origin_sectors,
 					      ilog2(st->p.chunk_sectors));
@@ -201,14 +218,16 @@ static int load_entries(struct cowsnap_store *st, const void *block, u32 nr,
 			      st->p.name, o, c);
 			return -EBADMSG;
 		}
+		if (idx + 1 > *max_data)
+			*max_data = idx + 1;
+		if (first + i < st->sb.merge_cursor)
+			continue;	/* merged into the origin already */
 		r = load(ctx, o, c);
 		if (r) {
 			DMERR("%s: exception %llu -> %llu: %s", st->p.name, o,
 			      c, r == -EEXIST ? "chunk mapped twice" : "cannot load");
 			return r == -EEXIST ? -EBADMSG : r;
 		}
-		if (idx + 1 > *max_data)
-			*max_data = idx + 1;
 	}
 	return 0;
 }
@@ -240,10 +259,9 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	struct eb_copy c[2];
 	int r, pick;
 
-	r = read_eb(st, eb, c);
+	r = read_latest(st, eb, c, &pick);
 	if (r)
 		return r;
-	pick = pick_copy(c);
 	if (pick == -EILSEQ) {
 		DMERR("%s: exception block %llu: %s; %s", st->p.name, eb,
 		      c[0].err, c[1].err);
@@ -257,8 +275,8 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 		return 0;
 	}
 	st->generation = max(st->generation, c[pick].generation);
-	r = load_entries(st, st->buf + pick * COWSNAP_BLOCK_SIZE, c[pick].r,
-			 load, ctx, max_data);
+	r = load_entries(st, eb, st->buf + pick * COWSNAP_BLOCK_SIZE,
+			 c[pick].r, load, ctx, max_data);
 	if (r)
 		return r;
 	st->exceptions += c[pick].r;
@@ -306,6 +324,12 @@ static int open_existing(struct cowsnap_store *st, cowsnap_store_load_fn load,
 		DMERR("%s: %s", st->p.name, err);
 		*error = "Store was made for another mode, chunk size or origin size";
 		return r;
+	}
+	if (st->sb.state == COWSNAP_DISK_STATE_ENDED) {
+		st->nonce = cowsnap_sb_nonce(&st->sb);
+		st->generation = st->sb.generation;
+		st->tail_copy = 1;
+		return 0;		/* nothing in it matters any more */
 	}
 	r = recover(st, load, ctx);
 	if (r) {
@@ -569,4 +593,96 @@ u64 cowsnap_store_capacity(struct block_device *bdev, u32 chunk_sectors)
 	cowsnap_layout_init(&l, chunk_sectors);
 	return cowsnap_data_capacity(&l, bdev_nr_sectors(bdev) >>
 				     ilog2(chunk_sectors));
+}
+
+u32 cowsnap_store_phase(struct cowsnap_store *st, u32 *op, u64 *cursor,
+			u64 *total)
+{
+	*op = st->sb.operation;
+	*cursor = st->sb.merge_cursor;
+	*total = st->sb.merge_total;
+	return st->sb.state;
+}
+
+/* Write the superblock as changed by the caller; a failure is sticky. */
+static int update_sb(struct cowsnap_store *st)
+{
+	int r;
+
+	if (st->p.transient)
+		return 0;
+	if (st->failed)
+		return -EIO;
+	st->sb.nr_exceptions = st->exceptions;
+	st->sb.metadata_blocks = metadata_blocks(st);
+	r = write_sb(st);
+	if (r)
+		st->failed = true;
+	return r;
+}
+
+int cowsnap_store_drop(struct cowsnap_store *st)
+{
+	st->sb.epoch++;
+	st->nonce = cowsnap_sb_nonce(&st->sb);
+	st->exceptions = 0;
+	st->uncommitted = 0;
+	st->tail_eb = 0;
+	st->tail_copy = 1;
+	st->tail_nr = 0;
+	st->tail_dirty = false;
+	WRITE_ONCE(st->next_data, 0);
+	return update_sb(st);
+}
+
+int cowsnap_store_begin_merge(struct cowsnap_store *st, u32 op)
+{
+	int r = cowsnap_store_commit(st);
+
+	if (r)
+		return r;
+	st->sb.state = COWSNAP_DISK_STATE_MERGING;
+	st->sb.operation = op;
+	st->sb.merge_cursor = 0;
+	st->sb.merge_total = st->exceptions;
+	return update_sb(st);
+}
+
+int cowsnap_store_merge_advance(struct cowsnap_store *st, u64 cursor)
+{
+	st->sb.merge_cursor = cursor;
+	return update_sb(st);
+}
+
+int cowsnap_store_end(struct cowsnap_store *st, u32 op)
+{
+	st->sb.state = COWSNAP_DISK_STATE_ENDED;
+	st->sb.operation = op;
+	st->sb.invalid_reason = COWSNAP_REASON_NONE;
+	return update_sb(st);
+}
+
+int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
+			   u64 *origin_chunks, u64 *store_chunks, u32 max)
+{
+	u64 eb = div_u64(pos, COWSNAP_EB_MAX_ENTRIES);
+	u32 i = pos - eb * COWSNAP_EB_MAX_ENTRIES, n = 0;
+	const struct cowsnap_disk_eb *d;
+	struct eb_copy c[2];
+	int r, pick;
+
+	r = read_latest(st, eb, c, &pick);
+	if (r)
+		return r;
+	if (pick < 0) {
+		DMERR("%s: exception block %llu unreadable during merge: %s; %s",
+		      st->p.name, eb, c[0].err, c[1].err);
+		return -EBADMSG;
+	}
+	d = st->buf + pick * COWSNAP_BLOCK_SIZE;
+	for (; i < (u32)c[pick].r && n < max; i++, n++) {
+		origin_chunks[n] = le64_to_cpu(d->entries[i].origin_chunk);
+		store_chunks[n] = le64_to_cpu(d->entries[i].store_chunk);
+	}
+	return n;
 }

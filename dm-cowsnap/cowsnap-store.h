@@ -30,6 +30,7 @@ struct cowsnap_store_params {
 	u64 origin_sectors;
 	bool transient;			/* no metadata I/O at all */
 	bool reformat;			/* format even a non-blank store */
+	const char *origin_id;		/* recorded when formatting */
 };
 
 /* Called for each exception found on disk while opening. */
@@ -99,6 +100,44 @@ void cowsnap_store_invalidate(struct cowsnap_store *st, u32 reason);
  * Returns the number of chunks gained (0 if none).
  */
 u64 cowsnap_store_resize(struct cowsnap_store *st);
+
+/*
+ * cowsnap_store_phase() - the superblock's state (enum
+ * cowsnap_disk_state), and its operation and merge cursor and total.
+ */
+u32 cowsnap_store_phase(struct cowsnap_store *st, u32 *op, u64 *cursor,
+			u64 *total);
+
+/*
+ * cowsnap_store_drop() - drop every exception at once (a new epoch makes
+ * every exception block on disk stale) and free every data chunk.
+ * One superblock write.  Returns 0 or the I/O error.
+ */
+int cowsnap_store_drop(struct cowsnap_store *st);
+
+/*
+ * cowsnap_store_begin_merge() - commit, then record that the store's
+ * exceptions are being copied into the origin for @op, from the first.
+ */
+int cowsnap_store_begin_merge(struct cowsnap_store *st, u32 op);
+
+/*
+ * cowsnap_store_merge_advance() - record that the first @cursor
+ * exceptions (in commit order) are in the origin.  The caller has made
+ * the origin's copies durable first.
+ */
+int cowsnap_store_merge_advance(struct cowsnap_store *st, u64 cursor);
+
+/* cowsnap_store_end() - record that the snapshot ended by @op. */
+int cowsnap_store_end(struct cowsnap_store *st, u32 op);
+
+/*
+ * cowsnap_store_read_log() - read exceptions from position @pos (in
+ * commit order) to the end of the exception block holding it, at most
+ * @max.  Returns how many, or a negative error.  Persistent stores only.
+ */
+int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
+			   u64 *origin_chunks, u64 *store_chunks, u32 max);
 
 struct cowsnap_store_usage {
 	u64 used_chunks;	/* superblock, metadata and data chunks in use */

@@ -132,16 +132,61 @@ static void state_put(struct cowsnap_state *s)
 	kref_put_mutex(&s->kref, state_release, &cowsnap_registry_lock);
 }
 
-static int get_devices(struct dm_target *ti, struct cowsnap_target *ct)
+/*
+ * A row origin is never written while the snapshot exists: it is opened
+ * read-only when it can only be (a read-only device) or when asked
+ * (origin_ro), and then fold is refused.
+ */
+static int get_origin(struct dm_target *ti, struct cowsnap_target *ct)
 {
+	typeof(dm_table_get_mode(ti->table)) mode = dm_table_get_mode(ti->table);
+	bool row = ct->params.mode == COWSNAP_MODE_ROW;
 	int r;
 
-	r = dm_get_device(ti, ct->params.origin_path,
-			  dm_table_get_mode(ti->table), &ct->origin);
+	if (row && (ct->params.features & COWSNAP_F_ORIGIN_RO))
+		mode &= ~COWSNAP_OPEN_WRITE;
+	r = dm_get_device(ti, ct->params.origin_path, mode, &ct->origin);
+	if (r && row && (mode & COWSNAP_OPEN_WRITE)) {
+		mode &= ~COWSNAP_OPEN_WRITE;
+		r = dm_get_device(ti, ct->params.origin_path, mode,
+				  &ct->origin);
+	}
 	if (r) {
 		ti->error = "Cannot open origin device";
 		return r;
 	}
+	ct->origin_ro = !(mode & COWSNAP_OPEN_WRITE) ||
+			bdev_read_only(ct->origin->bdev);
+	if (ct->origin_ro && !row &&
+	    (dm_table_get_mode(ti->table) & COWSNAP_OPEN_WRITE)) {
+		ti->error = "Origin device is read-only: use mode row";
+		dm_put_device(ti, ct->origin);
+		return -EROFS;
+	}
+	return 0;
+}
+
+/* The snapshot view of a row store shows the origin, never written. */
+static int check_view_mode(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	if (ct->params.mode == COWSNAP_MODE_ROW &&
+	    ct->params.view == COWSNAP_VIEW_SNAP &&
+	    (dm_table_get_mode(ti->table) & COWSNAP_OPEN_WRITE)) {
+		ti->error = "Snapshot view of a row store is read-only: load it read-only";
+		return -EROFS;
+	}
+	return 0;
+}
+
+static int get_devices(struct dm_target *ti, struct cowsnap_target *ct)
+{
+	int r;
+
+	r = check_view_mode(ti, ct);
+	if (!r)
+		r = get_origin(ti, ct);
+	if (r)
+		return r;
 	r = dm_get_device(ti, ct->params.store_path,
 			  dm_table_get_mode(ti->table), &ct->store);
 	if (r) {
@@ -178,19 +223,15 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 }
 
 /*
- * Flushes reach the origin (live view) or the store (snapshot view).
- * Discards and write-zeroes are not supported while a snapshot exists:
- * the block layer reports no support, so no data the snapshot needs is
- * ever dropped.
+ * Two flush bios per flush: one for the origin, one for the store
+ * (cowsnap_remap_flush()).  Discards and write-zeroes are not supported
+ * while a snapshot exists: the block layer reports no support, so no
+ * data the snapshot needs is ever dropped.
  */
-static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
+static void set_target_limits(struct dm_target *ti)
 {
-	const struct cowsnap_mode_ops *ops = ct->state->ops;
-
-	ti->num_flush_bios = 1;
+	ti->num_flush_bios = 2;
 	ti->per_io_data_size = sizeof(struct cowsnap_bio);
-	ct->map = ct->params.view == COWSNAP_VIEW_LIVE ? ops->map_live :
-							  ops->map_snap;
 }
 
 /*
@@ -210,6 +251,13 @@ static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
  *   transient            keep exceptions in memory only.
  *   reformat             format the store even if it is not blank.
  *   low_water <chunks>   raise an event when fewer free chunks remain.
+ *   origin_ro            (row) open the origin read-only; fold refused.
+ *   error_if_full        (row, default) a write needing a new chunk
+ *                        fails with -ENOSPC when the store is full.
+ *   queue_if_full <s>    (row) such writes wait up to <s> seconds for
+ *                        the store to grow (1..3600).
+ *
+ * The snapshot view of a row store must be loaded read-only.
  *
  * The two views of one store share one state; a table that disagrees
  * with the state already loaded for its store is refused.
@@ -235,18 +283,13 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = check_geometry(ti, ct);
 	if (r)
 		goto bad_devices;
-	if (ct->params.mode == COWSNAP_MODE_ROW) {
-		ti->error = "Mode row is not implemented yet";
-		r = -EOPNOTSUPP;
-		goto bad_devices;
-	}
 	r = state_get(ct, &ti->error);
 	if (r)
 		goto bad_devices;
 	r = dm_set_target_max_io_len(ti, ct->params.chunk_sectors);
 	if (r)
 		goto bad_state;
-	set_target_limits(ti, ct);
+	set_target_limits(ti);
 	ct->params.origin_path = NULL;
 	ct->params.store_path = NULL;
 	ti->private = ct;
@@ -272,15 +315,54 @@ static void cowsnap_dtr(struct dm_target *ti)
 	kfree(ct);
 }
 
+/* The phase's table maps the bio (cowsnap-phase.c). */
 static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 {
 	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
 
-	cowsnap_pb(bio)->tracked = false;
+	pb->tracked = false;
+	pb->ref = false;
+	pb->view = ct->params.view;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector =
 			dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return ct->map(ct, bio);
+	return READ_ONCE(s->ops)->map[pb->view](s, bio);
+}
+
+static bool is_live(struct cowsnap_target *ct)
+{
+	return ct->params.view == COWSNAP_VIEW_LIVE;
+}
+
+/* Writes of the live view queued for space must not block a suspend. */
+static void cowsnap_presuspend(struct dm_target *ti)
+{
+	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
+
+	if (!is_live(ct))
+		return;
+	s->suspend_request = 1 + dm_noflush_suspending(ti);
+	cowsnap_run_worker(s);
+}
+
+/*
+ * Suspended: no more I/O from this view.  Checklist:
+ * - live view: let the merge batch in flight end, and pause the merge;
+ * - commit every exception added so far (row), so a suspended device
+ *   has its mappings on disk.
+ */
+static void cowsnap_postsuspend(struct dm_target *ti)
+{
+	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
+
+	if (is_live(ct))
+		cowsnap_phase_stop(s);
+	s->commit_requested = true;
+	cowsnap_run_worker(s);
 }
 
 /*
@@ -293,9 +375,17 @@ static int cowsnap_preresume(struct dm_target *ti)
 	struct cowsnap_state *s = ct->state;
 
 	WRITE_ONCE(s->resize_requested, true);
-	cowsnap_wake_worker(s);
-	flush_work(&s->worker);
+	cowsnap_run_worker(s);
 	return 0;
+}
+
+/* The live view runs again: a merge may go on. */
+static void cowsnap_resume(struct dm_target *ti)
+{
+	struct cowsnap_target *ct = ti->private;
+
+	if (is_live(ct))
+		cowsnap_phase_go(ct->state);
 }
 
 static int cowsnap_end_io(struct dm_target *ti, struct bio *bio,
@@ -303,30 +393,66 @@ static int cowsnap_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct cowsnap_target *ct = ti->private;
 
-	ct->state->ops->end_io(ct, bio);
+	cowsnap_end_bio(ct->state, bio);
 	return DM_ENDIO_DONE;
+}
+
+/*
+ * Messages (Documentation/dm-cowsnap.rst), to either view:
+ *
+ *   rollback   make the live view equal to the snapshot view
+ *   fold       end the snapshot, keeping the live view's data
+ */
+static int cowsnap_message(struct dm_target *ti, unsigned int argc,
+			   char **argv, char *result, unsigned int maxlen)
+{
+	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
+	const char *why = NULL;
+	u32 op;
+	int r;
+
+	if (argc == 1 && !strcasecmp(argv[0], "rollback")) {
+		op = COWSNAP_DISK_OP_ROLLBACK;
+	} else if (argc == 1 && !strcasecmp(argv[0], "fold")) {
+		op = COWSNAP_DISK_OP_FOLD;
+	} else {
+		DMWARN("%s: unknown message (expected rollback or fold)",
+		       s->name);
+		return -EINVAL;
+	}
+	r = cowsnap_phase_request(s, op, &why);
+	if (r)
+		DMWARN("%s: %s refused: %s", s->name, argv[0], why);
+	return r;
 }
 
 /*
  * Status (STATUSTYPE_INFO), documented in Documentation/dm-cowsnap.rst:
  *
  *   <mode> <view> <state> <used_chunks> <total_chunks> <metadata_blocks>
- *   <invalid_reason|->
+ *   <reason|-> <operation|-> <merged>/<to_merge>|-
  */
 static void emit_info(struct cowsnap_target *ct, char *result,
 		      unsigned int maxlen)
 {
 	struct cowsnap_state *s = ct->state;
+	u64 total = READ_ONCE(s->merge_total);
 	struct cowsnap_store_usage u;
 	unsigned int sz = 0;
 
 	cowsnap_store_usage(s->store, &u);
-	DMEMIT("%s %s %s %llu %llu %llu %s",
+	DMEMIT("%s %s %s %llu %llu %llu %s %s",
 	       cowsnap_mode_name(ct->params.mode),
 	       cowsnap_view_name(ct->params.view),
-	       cowsnap_valid(s) ? "valid" : "invalid",
+	       cowsnap_state_word(s),
 	       u.used_chunks, u.total_chunks, u.metadata_blocks,
-	       cowsnap_reason_name(READ_ONCE(s->invalid_reason)));
+	       cowsnap_reason_name(READ_ONCE(s->invalid_reason)),
+	       cowsnap_op_name(READ_ONCE(s->op)));
+	if (total)
+		DMEMIT(" %llu/%llu", READ_ONCE(s->merge_cursor), total);
+	else
+		DMEMIT(" -");
 }
 
 static void cowsnap_status(struct dm_target *ti, status_type_t type,
@@ -375,7 +501,11 @@ static struct target_type cowsnap_target_type = {
 	.dtr = cowsnap_dtr,
 	.map = cowsnap_map,
 	.end_io = cowsnap_end_io,
+	.presuspend = cowsnap_presuspend,
+	.postsuspend = cowsnap_postsuspend,
 	.preresume = cowsnap_preresume,
+	.resume = cowsnap_resume,
+	.message = cowsnap_message,
 	.status = cowsnap_status,
 	.iterate_devices = cowsnap_iterate_devices,
 };

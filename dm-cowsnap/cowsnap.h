@@ -29,8 +29,12 @@
 #include <linux/mutex.h>
 #include <linux/mempool.h>
 #include <linux/workqueue.h>
+#include <linux/percpu-refcount.h>
+#include <linux/completion.h>
+#include <linux/wait.h>
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
+#include <linux/dm-io.h>
 
 #include "cowsnap-index.h"
 
@@ -53,6 +57,11 @@ enum cowsnap_view {
 #define COWSNAP_F_TRANSIENT	BIT(0)	/* exceptions in memory only */
 #define COWSNAP_F_REFORMAT	BIT(1)	/* format a non-blank store */
 #define COWSNAP_F_LOW_WATER	BIT(2)	/* low_water <chunks> given */
+#define COWSNAP_F_ORIGIN_RO	BIT(3)	/* row: open the origin read-only */
+#define COWSNAP_F_ERROR_IF_FULL	BIT(4)	/* row: full store fails writes */
+#define COWSNAP_F_QUEUE_IF_FULL	BIT(5)	/* row: full store queues writes */
+
+#define COWSNAP_MAX_QUEUE_SECONDS	3600
 
 /* A parsed table line.  The paths point into the table's argv. */
 struct cowsnap_params {
@@ -64,6 +73,7 @@ struct cowsnap_params {
 	u32 chunk_shift;
 	unsigned int features;
 	u64 low_water_chunks;
+	unsigned int queue_seconds;	/* queue_if_full <seconds> */
 };
 
 /*
@@ -111,19 +121,34 @@ struct cowsnap_state;
 struct cowsnap_target;
 
 /*
- * What differs per mode, chosen when the state is created: map() of each
- * view never blocks; process() is the worker's pass.
+ * What a view does with a bio.  There are two sets of these tables:
+ *
+ * - the mode's (cowsnap_cow_ops, cowsnap_row_ops), fixed when the state
+ *   is created: besides map, how the worker handles the bios the mode's
+ *   map() left to it, and the mode's background work (copies, commits);
+ * - the phase's (state->ops, read with READ_ONCE() in map()): the mode's
+ *   own table while the snapshot runs, then the tables of
+ *   cowsnap-phase.c while the state changes phase (quiesce), merges the
+ *   store into the origin (merge) or has ended (ended).
+ *
+ * map[] is indexed by enum cowsnap_view and never blocks.
  */
 struct cowsnap_mode_ops {
-	int (*map_live)(struct cowsnap_target *ct, struct bio *bio);
-	int (*map_snap)(struct cowsnap_target *ct, struct bio *bio);
-	void (*end_io)(struct cowsnap_target *ct, struct bio *bio);
+	int (*map[2])(struct cowsnap_state *s, struct bio *bio);
+	/* worker: a bio map() deferred while holding an I/O reference */
+	void (*handle)(struct cowsnap_state *s, struct bio *bio);
+	/* worker: background work, every pass */
 	void (*process)(struct cowsnap_state *s);
-	/* release everything waiting: the state is being destroyed */
+	/* worker: make every exception added so far durable */
+	int (*commit)(struct cowsnap_state *s);
+	/* worker: a live-view suspend; @noflush as dm_noflush_suspending() */
+	void (*presuspend)(struct cowsnap_state *s, bool noflush);
+	/* the state is being destroyed: nothing may still wait */
 	void (*drain)(struct cowsnap_state *s);
 };
 
 extern const struct cowsnap_mode_ops cowsnap_cow_ops;
+extern const struct cowsnap_mode_ops cowsnap_row_ops;
 
 /* Per-view target context. */
 struct cowsnap_target {
@@ -131,25 +156,36 @@ struct cowsnap_target {
 	struct cowsnap_params params;	/* paths valid in ctr only */
 	struct dm_dev *origin;
 	struct dm_dev *store;
+	bool origin_ro;			/* origin opened read-only */
 	struct cowsnap_state *state;	/* one reference held */
 	struct list_head view_node;	/* in state->views; views_lock */
-	int (*map)(struct cowsnap_target *ct, struct bio *bio);
 };
 
 /* Per-bio data of both views. */
 struct cowsnap_bio {
 	struct hlist_node track;	/* in a track bucket while tracked */
 	u64 chunk;
-	bool tracked;			/* a snapshot read of the origin */
-	bool live;			/* submitted to the live view */
+	unsigned long deadline;		/* row: queued for space until */
+	u8 view;			/* enum cowsnap_view */
+	bool tracked;			/* in a track bucket */
+	bool ref;			/* holds a reference on state->io_ref */
 };
 
 enum cowsnap_health {
 	COWSNAP_VALID,
-	COWSNAP_INVALID,		/* the snapshot view fails all I/O */
+	COWSNAP_INVALID,		/* cow: the snapshot view fails all I/O */
+	COWSNAP_DEGRADED,		/* row: store I/O error, writes fail */
+	COWSNAP_FULL,			/* row: no free chunk, policy applies */
 };
 
-/* A chunk being copied into the store, then committed. */
+enum cowsnap_phase {
+	COWSNAP_PHASE_MODE,		/* the snapshot runs (state->mode_ops) */
+	COWSNAP_PHASE_QUIESCE,		/* waiting for the mode's I/O to end */
+	COWSNAP_PHASE_MERGE,		/* copying the store into the origin */
+	COWSNAP_PHASE_ENDED,		/* the origin alone is the live view */
+};
+
+/* A chunk being copied (cow: into the store; row: filled), then committed. */
 struct cowsnap_pending {
 	struct hlist_node hash;		/* in state->pending; worker only */
 	/* on copy_queue (worker only) or on copied (state lock) */
@@ -158,20 +194,36 @@ struct cowsnap_pending {
 	u64 origin_chunk;
 	u64 store_chunk;
 	struct bio_list bios;		/* waiting for the commit; worker only */
-	int error;			/* of the copy */
+	struct bio *bio;		/* row: the whole-chunk write, hooked */
+	bio_end_io_t *saved_end_io;	/* row: of @bio */
+	void *saved_private;		/* row: of @bio */
+	int error;			/* of the copy or the write */
 };
 
 #define COWSNAP_TRACK_BUCKETS	64
 #define COWSNAP_PENDING_BITS	8
 
 /*
- * Tracked reads: snapshot-view reads in flight to the origin, by chunk.
- * A live write to a chunk waits for them before it reaches the origin.
+ * Tracked bios, by chunk: snapshot-view reads in flight to the origin
+ * (cow), live-view bios in flight to the store (merge).  A live write
+ * (cow) or a merge batch waits for them.  Marks: chunks of the merge
+ * batch in flight; bios of a marked chunk wait for the batch.
  */
 struct cowsnap_track_bucket {
-	spinlock_t lock;		/* protects head */
-	struct hlist_head head;
+	spinlock_t lock;		/* protects head and marks */
+	struct hlist_head head;		/* of cowsnap_bio */
+	struct hlist_head marks;	/* of cowsnap_merge_entry */
 } ____cacheline_aligned_in_smp;
+
+/* One exception of a merge batch. */
+struct cowsnap_merge_entry {
+	struct hlist_node mark;		/* in a track bucket's marks */
+	u64 origin_chunk;
+	u64 store_chunk;
+	struct cowsnap_exception *removed;	/* freed after RCU */
+};
+
+#define COWSNAP_MERGE_BATCH	253	/* one exception block */
 
 /*
  * The state shared by the live view and the snapshot view of one
@@ -189,28 +241,64 @@ struct cowsnap_state {
 	u32 chunk_shift;
 	sector_t origin_sectors;
 	bool transient;
-	const struct cowsnap_mode_ops *ops;
+	bool origin_ro;			/* row: the origin is never writable */
+	bool queue_if_full;		/* row: policy when the store is full */
+	unsigned int queue_seconds;
+	const struct cowsnap_mode_ops *mode_ops;
 	/* Valid while any view holds its dm_dev on the same device. */
 	struct block_device *origin_bdev;
 	struct block_device *store_bdev;
 	char name[32];			/* "store <major:minor>", for logs */
+
+	/* The phase's map tables; written by the worker only. */
+	const struct cowsnap_mode_ops *ops;
+	/* Held by every bio mapped by the mode's tables (cowsnap_io_get). */
+	struct percpu_ref io_ref;
+	bool quiesced;			/* io_ref dropped to zero */
 
 	struct cowsnap_store *store;	/* worker only (cowsnap-store.h) */
 	struct cowsnap_index index;	/* committed exceptions; RCU lookups */
 	struct dm_kcopyd_client *kcopyd;
 	struct workqueue_struct *wq;	/* ordered: one worker pass at a time */
 	struct work_struct worker;
+	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next three fields */
+	spinlock_t lock;		/* protects the next five fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
 	struct list_head copied;	/* pending exceptions whose copy ended */
+	struct list_head written;	/* row: whole-chunk writes that ended */
+	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
 	unsigned int copies_in_flight;
 
 	/* Worker only. */
 	struct hlist_head pending[1 << COWSNAP_PENDING_BITS];
 	struct list_head copy_queue;	/* pending exceptions not copying yet */
+	struct bio_list held;		/* bios waiting for the next phase */
+	struct bio_list nospace;	/* row: writes queued for space */
 	bool low_water_raised;
+	bool commit_requested;
+	int suspend_request;		/* 0, or 1 + noflush */
+	enum cowsnap_phase phase;	/* also read by status (READ_ONCE) */
+	u32 op;				/* enum cowsnap_disk_operation */
+	u32 op_request;			/* the message's, for the worker */
+	int op_result;
+	const char *op_why;		/* why op_request was refused */
+	struct completion op_done;	/* the worker took op_request */
+	struct mutex op_lock;		/* one message at a time */
+
+	/* Merge (cowsnap-phase.c); worker only but where noted. */
+	bool merge_paused;		/* the live view is suspended */
+	u64 merge_cursor;		/* exceptions merged (READ_ONCE) */
+	u64 merge_total;		/* exceptions to merge (READ_ONCE) */
+	u32 merge_bucket;		/* transient: index scan position */
+	u32 batch_nr;			/* entries in the batch, 0: none */
+	atomic_t batch_copies;		/* copies of the batch in flight */
+	int batch_error;		/* of a copy (set by copy callbacks) */
+	wait_queue_head_t batch_wait;	/* the batch went idle */
+	struct cowsnap_merge_entry *batch;
+	u64 *scratch;			/* 2 * COWSNAP_MERGE_BATCH chunks */
+	bool merge_failed;		/* stop merging until reactivated */
 
 	/* Written by the worker, read anywhere with READ_ONCE(). */
 	enum cowsnap_health health;
@@ -218,8 +306,9 @@ struct cowsnap_state {
 	u64 low_water;			/* chunks; 0: none */
 	bool resize_requested;
 
-	struct mutex views_lock;	/* protects views */
+	struct mutex views_lock;	/* protects views and live_views */
 	struct list_head views;		/* of cowsnap_target, for events */
+	unsigned int live_views;	/* also read with READ_ONCE() */
 
 	struct cowsnap_track_bucket track[COWSNAP_TRACK_BUCKETS];
 };
@@ -232,12 +321,48 @@ void cowsnap_state_attach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_state_detach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio);
 void cowsnap_wake_worker(struct cowsnap_state *s);
+void cowsnap_run_worker(struct cowsnap_state *s);
+void cowsnap_raise_event(struct cowsnap_state *s);
 void cowsnap_invalidate(struct cowsnap_state *s, u32 reason);
+void cowsnap_set_health(struct cowsnap_state *s, enum cowsnap_health h,
+			u32 reason);
 void cowsnap_check_space(struct cowsnap_state *s);
 void cowsnap_track(struct cowsnap_state *s, struct cowsnap_bio *pb, u64 chunk);
 void cowsnap_untrack(struct cowsnap_state *s, struct cowsnap_bio *pb);
 bool cowsnap_chunk_tracked(struct cowsnap_state *s, u64 chunk);
+void cowsnap_wait_untracked(struct cowsnap_state *s, u64 chunk);
+bool cowsnap_track_or_wait(struct cowsnap_state *s, struct bio *bio,
+			   u64 chunk);
+void cowsnap_mark(struct cowsnap_state *s, struct cowsnap_merge_entry *e);
+void cowsnap_unmark(struct cowsnap_state *s, struct cowsnap_merge_entry *e);
+bool cowsnap_io_get(struct cowsnap_state *s, struct bio *bio);
+void cowsnap_end_bio(struct cowsnap_state *s, struct bio *bio);
+void cowsnap_redispatch(struct cowsnap_state *s, struct bio *bio);
+void cowsnap_redispatch_list(struct cowsnap_state *s, struct bio_list *bios);
+int cowsnap_remap_flush(struct cowsnap_state *s, struct bio *bio);
 const char *cowsnap_reason_name(u32 reason);
+const char *cowsnap_health_name(enum cowsnap_health h);
+struct cowsnap_pending *cowsnap_find_pending(struct cowsnap_state *s,
+					     u64 chunk);
+struct cowsnap_pending *cowsnap_new_pending(struct cowsnap_state *s, u64 chunk,
+					    u64 store_chunk);
+void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
+void cowsnap_start_copies(struct cowsnap_state *s);
+void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
+			   u64 store_chunk, struct dm_io_region *origin,
+			   struct dm_io_region *store);
+
+/* cowsnap-phase.c: roll back, fold, merge, end. */
+extern const struct cowsnap_mode_ops cowsnap_quiesce_ops;
+extern const struct cowsnap_mode_ops cowsnap_merge_ops;
+extern const struct cowsnap_mode_ops cowsnap_ended_ops;
+void cowsnap_phase_init(struct cowsnap_state *s);
+void cowsnap_phase_process(struct cowsnap_state *s);
+void cowsnap_phase_stop(struct cowsnap_state *s);
+int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why);
+void cowsnap_phase_go(struct cowsnap_state *s);
+const char *cowsnap_state_word(struct cowsnap_state *s);
+const char *cowsnap_op_name(u32 op);
 
 static inline bool cowsnap_valid(struct cowsnap_state *s)
 {
@@ -247,6 +372,11 @@ static inline bool cowsnap_valid(struct cowsnap_state *s)
 static inline struct cowsnap_bio *cowsnap_pb(struct bio *bio)
 {
 	return dm_per_bio_data(bio, sizeof(struct cowsnap_bio));
+}
+
+static inline u64 cowsnap_bio_chunk(struct cowsnap_state *s, struct bio *bio)
+{
+	return cowsnap_sector_to_chunk(bio->bi_iter.bi_sector, s->chunk_shift);
 }
 
 /* Point @bio at @chunk of @bdev, keeping its offset inside the chunk. */

@@ -16,8 +16,8 @@ must "snapshot view created" dm_create cs_snap "0 $LEN cowsnap $ORIGIN $STORE co
 is "live table" "$(dmsetup table cs_live)" "0 $LEN cowsnap $O $S cow 64 live"
 is "snap table: features canonical" "$(dmsetup table cs_snap)" "0 $LEN cowsnap $O $S cow 64 snap 2 low_water 100"
 TOTAL=$(( $(sectors $STORE) / 64 ))
-is "live status of a fresh store" "$(dmsetup status cs_live)" "0 $LEN cowsnap cow live valid 1 $TOTAL 1 -"
-is "snap status of a fresh store" "$(dmsetup status cs_snap)" "0 $LEN cowsnap cow snap valid 1 $TOTAL 1 -"
+is "live status of a fresh store" "$(dmsetup status cs_live)" "0 $LEN cowsnap cow live valid 1 $TOTAL 1 - - -"
+is "snap status of a fresh store" "$(dmsetup status cs_snap)" "0 $LEN cowsnap cow snap valid 1 $TOTAL 1 - - -"
 
 # Round trip: the printed table loads back and prints the same.
 t=$(dmsetup table cs_snap)

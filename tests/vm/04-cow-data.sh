@@ -6,14 +6,8 @@
 plan 20
 
 if [ $SLOW = 1 ]; then MB=16 WRITES=50 FIOMB=4; else MB=64 WRITES=150 FIOMB=16; fi
-LEN=$((MB * 2048))
 wipe_store $STORE
-dm_create cs_origin "0 $LEN linear $ORIGIN 0"
-O=/dev/mapper/cs_origin
-dd if=/dev/urandom of=$O bs=1M count=$MB conv=fsync 2>/dev/null
-dd if=$O of=$SCRATCH bs=1M count=$MB 2>/dev/null	# the reference image
-dd if=$O of=/tmp/expected bs=1M count=$MB 2>/dev/null	# what the live view holds
-random_file /tmp/rand 2048
+origin_setup $MB
 snap_table() { echo "0 $LEN cowsnap $O $STORE cow $1 snap"; }
 
 must "live view created on a blank store" dm_create cs_live "0 $LEN cowsnap $O $STORE cow 8 live"

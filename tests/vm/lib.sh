@@ -65,6 +65,11 @@ dm_create() {
 		[ -b "/dev/mapper/$1" ]
 }
 
+# dm_create_ro NAME TABLE: the same, read-only (a row snapshot view).
+dm_create_ro() {
+	dmsetup create -r "$1" --table "$2" && dmsetup mknodes "$1" &&
+		[ -b "/dev/mapper/$1" ]
+}
 
 # refused DESC EXPECTED_ERROR TABLE: creating a device with TABLE must fail
 # and the kernel must name EXPECTED_ERROR as the constructor's error.
@@ -119,6 +124,32 @@ write_both() {
 
 # same_dev DEV_A DEV_OR_FILE_B SECTORS: the first SECTORS sectors match.
 same_dev() { same_range "$1" 0 "$2" 0 "$3"; }
+
+# origin_setup MB: cs_origin, an MB MiB slice of ORIGIN full of random
+# data; its reference image on SCRATCH and in /tmp/expected (what the
+# live view must hold), random source data in /tmp/rand.  Sets LEN, O.
+origin_setup() {
+	LEN=$(($1 * 2048))
+	dm_create cs_origin "0 $LEN linear $ORIGIN 0"
+	O=/dev/mapper/cs_origin
+	dd if=/dev/urandom of=$O bs=1M count="$1" conv=fsync 2>/dev/null
+	dd if=$O of=$SCRATCH bs=1M count="$1" 2>/dev/null
+	dd if=$O of=/tmp/expected bs=1M count="$1" 2>/dev/null
+	random_file /tmp/rand 2048
+}
+
+# wait_state VIEW WORD: poll until the status state is WORD (120 s max).
+wait_state() {
+	n=0
+	while [ "$(cowsnap_field "$1" 3)" != "$2" ]; do
+		n=$((n + 1))
+		[ $n -gt 1200 ] && return 1
+		sleep 0.1
+	done
+}
+
+# events DEV: the device's event counter.
+events() { dmsetup info -c --noheadings -o events "$1"; }
 
 # cowsnap_field VIEW N: field N of the cowsnap status (1 = mode).
 cowsnap_field() { dmsetup status "$1" | awk -v n="$2" '{print $(3 + n)}'; }

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-cowsnap: the phases of a state, and the rollback and fold messages.
+ *
+ *   mode      the snapshot runs; the mode's tables map every bio, each
+ *             holding a reference on state->io_ref.
+ *   quiesce   before a change: new bios are held by the worker; once
+ *             io_ref drops to zero no bio of the mode is in flight.
+ *   merge     the store's chunks are copied into the origin, one batch
+ *             (up to one exception block) at a time, in commit order;
+ *             the live view reads and writes a chunk in the store until
+ *             its batch is durable in the origin, and in the origin
+ *             after; the snapshot view fails every I/O.
+ *   ended     the origin alone is the live view; the snapshot view
+ *             fails every I/O.
+ *
+ * What each message does, by mode:
+ *
+ *               cow                        row
+ *   rollback    quiesce, merge, end        quiesce, drop, mode again
+ *   fold        quiesce, end               quiesce, merge, end
+ *
+ * Drop: a new epoch in the superblock makes every exception block on
+ * disk stale at once (one write), whatever the store holds.
+ *
+ * Crash safety of a merge: a batch's copies are flushed to the origin,
+ * then the superblock records the merge cursor past the batch; only
+ * then do the batch's chunks leave the index, so a live write reaches
+ * the origin of a chunk only once no later resume will copy that chunk
+ * again.  A resume reloads the exceptions after the cursor and goes on.
+ *
+ * Everything here runs in the worker but the map functions and
+ * cowsnap_phase_request() / cowsnap_phase_stop() (process context).
+ */
+#include <linux/blkdev.h>
+#include <linux/dm-kcopyd.h>
+
+#include "cowsnap.h"
+#include "cowsnap-store.h"
+
+/* ---- the phases' map tables ---- */
+
+/* Quiesce: every bio waits for the next phase. */
+static int quiesce_map(struct cowsnap_state *s, struct bio *bio)
+{
+	cowsnap_defer_bio(s, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int merge_map_live(struct cowsnap_state *s, struct bio *bio)
+{
+	u64 chunk = cowsnap_bio_chunk(s, bio);
+	u64 store_chunk;
+
+	if (!bio_sectors(bio))
+		return cowsnap_remap_flush(s, bio);
+	if (!cowsnap_track_or_wait(s, bio, chunk))
+		return DM_MAPIO_SUBMITTED;	/* its batch is being copied */
+	if (cowsnap_index_lookup(&s->index, chunk, &store_chunk)) {
+		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
+		return DM_MAPIO_REMAPPED;	/* tracked until it ends */
+	}
+	cowsnap_untrack(s, cowsnap_pb(bio));
+	bio_set_dev(bio, s->origin_bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int kill_map(struct cowsnap_state *s, struct bio *bio)
+{
+	return DM_MAPIO_KILL;
+}
+
+static int ended_map_live(struct cowsnap_state *s, struct bio *bio)
+{
+	if (!bio_sectors(bio))
+		return cowsnap_remap_flush(s, bio);
+	if (s->origin_ro && op_is_write(bio_op(bio)))
+		return DM_MAPIO_KILL;
+	bio_set_dev(bio, s->origin_bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+const struct cowsnap_mode_ops cowsnap_quiesce_ops = {
+	.map = { quiesce_map, quiesce_map },
+};
+
+const struct cowsnap_mode_ops cowsnap_merge_ops = {
+	.map = { merge_map_live, kill_map },
+};
+
+const struct cowsnap_mode_ops cowsnap_ended_ops = {
+	.map = { ended_map_live, kill_map },
+};
+
+/* ---- names for status ---- */
+
+const char *cowsnap_op_name(u32 op)
+{
+	switch (op) {
+	case COWSNAP_DISK_OP_ROLLBACK:
+		return "rollback";
+	case COWSNAP_DISK_OP_FOLD:
+		return "fold";
+	}
+	return "-";
+}
+
+const char *cowsnap_state_word(struct cowsnap_state *s)
+{
+	enum cowsnap_health h = READ_ONCE(s->health);
+
+	if (h != COWSNAP_VALID)
+		return cowsnap_health_name(h);
+	switch (READ_ONCE(s->phase)) {
+	case COWSNAP_PHASE_MERGE:
+		return "merging";
+	case COWSNAP_PHASE_ENDED:
+		return "ended";
+	default:
+		return "valid";
+	}
+}
+
+/* ---- phase changes ---- */
+
+static void set_phase(struct cowsnap_state *s, enum cowsnap_phase phase,
+		      const struct cowsnap_mode_ops *ops)
+{
+	WRITE_ONCE(s->ops, ops);
+	WRITE_ONCE(s->phase, phase);
+}
+
+/* At creation: where the store's superblock says the state is. */
+void cowsnap_phase_init(struct cowsnap_state *s)
+{
+	u32 state = cowsnap_store_phase(s->store, &s->op, &s->merge_cursor,
+					&s->merge_total);
+
+	s->merge_paused = true;		/* until the live view resumes */
+	if (state == COWSNAP_DISK_STATE_MERGING)
+		set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
+	else if (state == COWSNAP_DISK_STATE_ENDED)
+		set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
+	else
+		set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
+}
+
+static void answer(struct cowsnap_state *s, int r, const char *why)
+{
+	s->op_result = r;
+	s->op_why = why;
+	complete(&s->op_done);
+}
+
+/* Why @op cannot start now, or NULL; *@r gets the error. */
+static const char *refusal(struct cowsnap_state *s, u32 op, int *r)
+{
+	enum cowsnap_health h = READ_ONCE(s->health);
+
+	*r = -EBUSY;
+	if (s->phase == COWSNAP_PHASE_MERGE)
+		return "a merge is running";
+	*r = -EINVAL;
+	if (s->phase == COWSNAP_PHASE_ENDED)
+		return "the snapshot has ended";
+	if (!READ_ONCE(s->live_views))
+		return "no live view is loaded";
+	*r = -EIO;
+	if (h == COWSNAP_DEGRADED)
+		return "the store failed";
+	*r = -EINVAL;
+	if (h == COWSNAP_INVALID && op == COWSNAP_DISK_OP_ROLLBACK)
+		return "the snapshot is invalid";
+	*r = -EROFS;
+	if (s->mode == COWSNAP_MODE_ROW && op == COWSNAP_DISK_OP_FOLD &&
+	    s->origin_ro)
+		return "the origin is read-only";
+	*r = 0;
+	return NULL;
+}
+
+static void start_quiesce(struct cowsnap_state *s)
+{
+	struct bio *bio;
+
+	WRITE_ONCE(s->quiesced, false);
+	set_phase(s, COWSNAP_PHASE_QUIESCE, &cowsnap_quiesce_ops);
+	/* Writes queued for space would hold their references forever. */
+	while ((bio = bio_list_pop(&s->nospace))) {
+		cowsnap_pb(bio)->ref = false;
+		percpu_ref_put(&s->io_ref);
+		bio_list_add(&s->held, bio);
+	}
+	percpu_ref_kill(&s->io_ref);
+}
+
+static void take_request(struct cowsnap_state *s)
+{
+	u32 op = READ_ONCE(s->op_request);
+	const char *why;
+	int r;
+
+	WRITE_ONCE(s->op_request, 0);
+	why = refusal(s, op, &r);
+	if (why) {
+		answer(s, r, why);
+		return;
+	}
+	s->op = op;
+	start_quiesce(s);
+}
+
+/* Row rollback: drop every exception; the snapshot runs on, fresh. */
+static int drop(struct cowsnap_state *s)
+{
+	int r = cowsnap_store_drop(s->store);
+
+	if (r)
+		return r;
+	cowsnap_index_clear(&s->index);
+	percpu_ref_reinit(&s->io_ref);
+	set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
+	s->op = COWSNAP_DISK_OP_NONE;
+	cowsnap_set_health(s, COWSNAP_VALID, COWSNAP_REASON_NONE);
+	return 0;
+}
+
+/* Cow fold: the store is dropped, the origin holds the live view. */
+static int end_now(struct cowsnap_state *s)
+{
+	int r = cowsnap_store_end(s->store, s->op);
+
+	if (r)
+		return r;
+	set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
+	cowsnap_index_clear(&s->index);
+	WRITE_ONCE(s->health, COWSNAP_VALID);
+	WRITE_ONCE(s->invalid_reason, COWSNAP_REASON_NONE);
+	return 0;
+}
+
+static int begin_merge(struct cowsnap_state *s)
+{
+	u32 op;
+	int r = cowsnap_store_begin_merge(s->store, s->op);
+
+	if (r)
+		return r;
+	cowsnap_store_phase(s->store, &op, &s->merge_cursor, &s->merge_total);
+	s->merge_bucket = 0;
+	set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
+	return 0;
+}
+
+typedef int (*phase_action_fn)(struct cowsnap_state *s);
+
+/* What a message does, by [mode][operation]. */
+static const phase_action_fn actions[2][3] = {
+	[COWSNAP_MODE_COW] = {
+		[COWSNAP_DISK_OP_ROLLBACK] = begin_merge,
+		[COWSNAP_DISK_OP_FOLD] = end_now,
+	},
+	[COWSNAP_MODE_ROW] = {
+		[COWSNAP_DISK_OP_ROLLBACK] = drop,
+		[COWSNAP_DISK_OP_FOLD] = begin_merge,
+	},
+};
+
+/* Nothing of the mode is in flight any more: carry the request out. */
+static void after_quiesce(struct cowsnap_state *s)
+{
+	int r = s->mode_ops->commit(s);
+
+	if (!r)
+		r = actions[s->mode][s->op](s);
+	if (r) {
+		DMERR("%s: %s failed: %d", s->name, cowsnap_op_name(s->op), r);
+		s->op = COWSNAP_DISK_OP_NONE;
+		percpu_ref_reinit(&s->io_ref);
+		set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
+	} else {
+		DMINFO("%s: %s started", s->name, cowsnap_op_name(s->op));
+	}
+	cowsnap_redispatch_list(s, &s->held);
+	answer(s, r, r ? "the store failed" : NULL);
+	cowsnap_raise_event(s);
+}
+
+/* ---- merge ---- */
+
+static void merge_copy_done(int read_err, unsigned long write_err,
+			    void *context)
+{
+	struct cowsnap_state *s = context;
+
+	if (read_err || write_err)
+		WRITE_ONCE(s->batch_error, -EIO);
+	if (atomic_dec_and_test(&s->batch_copies)) {
+		cowsnap_wake_worker(s);
+		wake_up(&s->batch_wait);
+	}
+}
+
+/* The next exceptions to merge, in s->scratch: how many, or an error. */
+static int next_exceptions(struct cowsnap_state *s)
+{
+	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
+
+	if (s->transient)
+		return cowsnap_index_collect(&s->index, &s->merge_bucket,
+					     origin, store,
+					     COWSNAP_MERGE_BATCH);
+	return cowsnap_store_read_log(s->store, s->merge_cursor, origin, store,
+				      COWSNAP_MERGE_BATCH);
+}
+
+static void merge_fail(struct cowsnap_state *s, int r)
+{
+	DMERR("%s: merge stopped at %llu of %llu: %d", s->name,
+	      s->merge_cursor, s->merge_total, r);
+	s->merge_failed = true;
+	cowsnap_set_health(s, COWSNAP_DEGRADED, r == -EBADMSG ?
+			   COWSNAP_REASON_METADATA_CORRUPT :
+			   COWSNAP_REASON_STORE_IO_ERROR);
+}
+
+static void start_batch(struct cowsnap_state *s, u32 n)
+{
+	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
+	struct dm_io_region from, to;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		s->batch[i].origin_chunk = origin[i];
+		s->batch[i].store_chunk = store[i];
+		cowsnap_mark(s, &s->batch[i]);
+	}
+	s->batch_nr = n;
+	/* Live bios already sent to these store chunks end first. */
+	for (i = 0; i < n; i++)
+		cowsnap_wait_untracked(s, origin[i]);
+	s->batch_error = 0;
+	atomic_set(&s->batch_copies, n + 1);
+	for (i = 0; i < n; i++) {
+		cowsnap_chunk_regions(s, origin[i], store[i], &to, &from);
+		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, merge_copy_done, s);
+	}
+	merge_copy_done(0, 0, s);	/* drop the bias */
+}
+
+/* Release the batch's chunks: to the origin if @merged, else the store. */
+static void release_batch(struct cowsnap_state *s, bool merged)
+{
+	struct bio_list bios;
+	u32 i;
+
+	for (i = 0; i < s->batch_nr; i++)
+		s->batch[i].removed = merged ?
+			cowsnap_index_remove(&s->index,
+					     s->batch[i].origin_chunk) : NULL;
+	for (i = 0; i < s->batch_nr; i++)
+		cowsnap_unmark(s, &s->batch[i]);
+	spin_lock_irq(&s->lock);
+	bios = s->merge_wait;
+	bio_list_init(&s->merge_wait);
+	spin_unlock_irq(&s->lock);
+	cowsnap_redispatch_list(s, &bios);
+	if (merged) {
+		synchronize_rcu();	/* no lookup sees them any more */
+		for (i = 0; i < s->batch_nr; i++)
+			if (s->batch[i].removed)
+				cowsnap_index_free(s->batch[i].removed);
+	}
+}
+
+static void finish_batch(struct cowsnap_state *s)
+{
+	u64 cursor = s->merge_cursor + s->batch_nr;
+	int r = READ_ONCE(s->batch_error);
+
+	if (!r)
+		r = blkdev_issue_flush(s->origin_bdev);
+	if (!r && !s->transient)
+		r = cowsnap_store_merge_advance(s->store, cursor);
+	release_batch(s, !r);
+	s->batch_nr = 0;
+	if (r) {
+		merge_fail(s, r);
+		return;
+	}
+	WRITE_ONCE(s->merge_cursor, cursor);
+}
+
+static void end_merge(struct cowsnap_state *s)
+{
+	int r = cowsnap_store_end(s->store, s->op);
+
+	if (r) {
+		merge_fail(s, r);
+		return;
+	}
+	WRITE_ONCE(s->merge_cursor, s->merge_total);
+	set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
+	DMINFO("%s: %s done: %llu chunks merged", s->name,
+	       cowsnap_op_name(s->op), s->merge_total);
+	cowsnap_raise_event(s);
+}
+
+static void merge_step(struct cowsnap_state *s)
+{
+	int n;
+
+	if (s->batch_nr) {
+		if (atomic_read(&s->batch_copies))
+			return;
+		finish_batch(s);
+	}
+	if (READ_ONCE(s->merge_paused) || s->merge_failed)
+		return;
+	n = s->merge_cursor < s->merge_total ? next_exceptions(s) : 0;
+	if (n < 0)
+		merge_fail(s, n);
+	else if (!n)
+		end_merge(s);
+	else
+		start_batch(s, n);
+}
+
+/* ---- entry points ---- */
+
+void cowsnap_phase_process(struct cowsnap_state *s)
+{
+	if (READ_ONCE(s->op_request))
+		take_request(s);
+	if (s->phase == COWSNAP_PHASE_QUIESCE && READ_ONCE(s->quiesced))
+		after_quiesce(s);
+	if (s->phase == COWSNAP_PHASE_MERGE)
+		merge_step(s);
+}
+
+/*
+ * Process context: carry out a rollback or fold message.  Returns when
+ * the operation is done (drop, end) or started (merge), or refused: a
+ * negative error, with the reason in *@why.  Sleeps.
+ */
+int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why)
+{
+	int r;
+
+	mutex_lock(&s->op_lock);
+	reinit_completion(&s->op_done);
+	WRITE_ONCE(s->op_request, op);
+	cowsnap_wake_worker(s);
+	wait_for_completion(&s->op_done);
+	r = s->op_result;
+	*why = s->op_why;
+	mutex_unlock(&s->op_lock);
+	return r;
+}
+
+/* The live view is suspending: let the batch in flight end.  Sleeps. */
+void cowsnap_phase_stop(struct cowsnap_state *s)
+{
+	WRITE_ONCE(s->merge_paused, true);
+	wait_event(s->batch_wait, !atomic_read(&s->batch_copies));
+	cowsnap_run_worker(s);
+}
+
+/* The live view resumes: a merge may go on. */
+void cowsnap_phase_go(struct cowsnap_state *s)
+{
+	WRITE_ONCE(s->merge_paused, false);
+	cowsnap_wake_worker(s);
+}
