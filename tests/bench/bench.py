@@ -422,7 +422,7 @@ def chart(result, outdir):
         return None
     png = os.path.join(outdir, 'ratios.png')
     script = f'''
-set terminal pngcairo size 1500,750 noenhanced
+set terminal pngcairo size 1500,800 noenhanced
 set output '{png}'
 set datafile missing '?'
 set title 'throughput / raw device (median of runs; TCG: compare within this run only)'
@@ -433,7 +433,9 @@ set boxwidth 0.9
 set ylabel 'x raw'
 set yrange [0:*]
 set grid ytics
-set xtics rotate by -25 scale 0
+set xtics rotate by 30 right scale 0 offset 0,-0.5
+set lmargin 20
+set bmargin 11
 set key outside top center horizontal
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 front
 plot for [i=2:{len(cfgs) + 1}] '{dat}' using i:xtic(1) title columnheader(i)
