@@ -52,7 +52,7 @@ lint: deps
 	@tests/check.sh --only "lint build"
 
 bench: deps
-	@echo "make bench: not implemented yet (issue 6)" >&2; exit 1
+	@qemu/bench.sh $(if $(filter-out 0,$(QUICK)),quick,full)
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
