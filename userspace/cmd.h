@@ -22,6 +22,11 @@ struct cs_command {
 int cmd_table(int argc, char **argv, char *err);
 int cmd_status(int argc, char **argv, char *err);
 int cmd_version(int argc, char **argv, char *err);
+int cmd_create(int argc, char **argv, char *err);
+int cmd_rollback(int argc, char **argv, char *err);
+int cmd_fold(int argc, char **argv, char *err);
+int cmd_remove(int argc, char **argv, char *err);
+int cmd_reactivate(int argc, char **argv, char *err);
 int cmd_check(int argc, char **argv, char *err);
 int cmd_dump(int argc, char **argv, char *err);
 
@@ -37,6 +42,13 @@ int cs_option_error(int c, char **argv, char *err);
 
 /* cs_extra_argument() - "unexpected argument '...'": -EINVAL. */
 int cs_extra_argument(const char *arg, char *err);
+
+/*
+ * cs_one_operand() - after getopt_long(): exactly one operand left, into
+ * *@arg; @missing is the message when there is none.  0 or -EINVAL.
+ */
+int cs_one_operand(int argc, char **argv, const char *missing,
+		   const char **arg, char *err);
 
 /*
  * cs_parse_json_args() - the command line of a command whose only

@@ -19,6 +19,8 @@ static int io_errno(int e)
 	case EPROTO:
 	case ESRCH:
 	case EMEDIUMTYPE:
+	case EUCLEAN:
+	case EPERM:
 		return -EIO;
 	}
 	return -e;

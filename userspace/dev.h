@@ -7,7 +7,8 @@
  * Errors are -errno with a one-line message in @err (CS_ERRLEN bytes).
  * The errno of a failed system call is passed on, except for the values
  * main.c reserves for other exit codes (EINVAL, EEXIST, EPROTO, ESRCH,
- * EMEDIUMTYPE), which become -EIO: the message still names the cause.
+ * EMEDIUMTYPE, EUCLEAN, EPERM), which become -EIO: the message still
+ * names the cause.
  */
 #ifndef CS_DEV_H
 #define CS_DEV_H

@@ -145,35 +145,6 @@ int cs_dm_names(char ***names, size_t *nr, char *err)
 	return r;
 }
 
-void cs_dm_free_targets(struct cs_dm_targets *t)
-{
-	while (t->nr--) {
-		free(t->t[t->nr].type);
-		free(t->t[t->nr].params);
-	}
-	free(t->t);
-	t->t = NULL;
-	t->nr = 0;
-}
-
-static int add_target(struct cs_dm_targets *out, uint64_t start,
-		      uint64_t length, const char *type, const char *params)
-{
-	struct cs_dm_target *t;
-
-	t = realloc(out->t, (out->nr + 1) * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	out->t = t;
-	t += out->nr;
-	t->start = start;
-	t->length = length;
-	t->type = strdup(type);
-	t->params = strdup(params ? params : "");
-	out->nr++;
-	return t->type && t->params ? 0 : -ENOMEM;
-}
-
 static int collect_targets(struct dm_task *dmt, struct cs_dm_targets *out)
 {
 	void *next = NULL;
@@ -187,7 +158,7 @@ static int collect_targets(struct dm_task *dmt, struct cs_dm_targets *out)
 		next = dm_get_next_target(dmt, next, &start, &length, &type,
 					  &params);
 		if (type)	/* NULL: a device without a table */
-			r = add_target(out, start, length, type, params);
+			r = cs_dm_add_target(out, start, length, type, params);
 	} while (!r && next);
 	return r;
 }
@@ -213,5 +184,196 @@ int cs_dm_targets(const char *name, bool table, struct cs_dm_targets *out,
 	dm_task_destroy(dmt);
 	if (r)
 		cs_dm_free_targets(out);
+	return r;
+}
+
+int cs_dm_info(const char *name, struct cs_dm_info *info, char *err)
+{
+	struct dm_task *dmt;
+	struct dm_info i;
+	int r;
+
+	r = task_create(DM_DEVICE_INFO, name, &dmt, err);
+	if (r)
+		return r;
+	r = task_run(dmt, name, err);
+	if (!r && !dm_task_get_info(dmt, &i))
+		r = cs_error(err, -EPROTO, "device-mapper: no information on %s",
+			     name);
+	if (!r) {
+		memset(info, 0, sizeof(*info));
+		info->major = i.major;
+		info->minor = i.minor;
+		info->open_count = i.open_count;
+		info->suspended = i.suspended;
+		info->read_only = i.read_only;
+		info->live_table = i.live_table;
+		info->inactive_table = i.inactive_table;
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int cs_dm_name_of(uint32_t major, uint32_t minor, char *name, size_t len,
+		  char *err)
+{
+	struct dm_task *dmt;
+	struct dm_info i;
+	const char *n;
+	int r;
+
+	r = task_create(DM_DEVICE_INFO, NULL, &dmt, err);
+	if (r)
+		return r;
+	if (!dm_task_set_major(dmt, major) || !dm_task_set_minor(dmt, minor))
+		r = cs_error(err, -EPROTO, "device-mapper: cannot name %u:%u",
+			     major, minor);
+	if (!r)
+		r = task_run(dmt, NULL, err);
+	if (!r && (!dm_task_get_info(dmt, &i) || !i.exists))
+		r = cs_error(err, -ESRCH,
+			     "%u:%u is not a device-mapper device", major,
+			     minor);
+	n = r ? NULL : dm_task_get_name(dmt);
+	if (!r && (!n || strlen(n) >= len))
+		r = cs_error(err, -EPROTO, "device-mapper: no name for %u:%u",
+			     major, minor);
+	if (!r)
+		snprintf(name, len, "%s", n);
+	dm_task_destroy(dmt);
+	return r;
+}
+
+bool cs_dm_is_dm_major(uint32_t major)
+{
+	return dm_is_dm_major(major);
+}
+
+/* The errno of the last change the kernel refused (0: none). */
+static int last_errno;
+
+/*
+ * Run a task that changes a device.  @udev: the change makes udev act
+ * (create, resume, remove): wait for it with a cookie, which without
+ * udev makes libdevmapper create or remove the node itself.  A refusal
+ * is -EPROTO (-ESRCH for a missing device) and leaves its errno in
+ * last_errno.
+ */
+static int change(struct dm_task *dmt, const char *name, const char *what,
+		  bool udev, char *err)
+{
+	uint32_t cookie = 0;
+	int ok, e;
+
+	if (udev && !dm_task_set_cookie(dmt, &cookie, 0)) {
+		dm_task_destroy(dmt);
+		return cs_error(err, -EPROTO,
+				"device-mapper: cannot set a udev cookie");
+	}
+	ok = dm_task_run(dmt);
+	e = ok ? 0 : dm_task_get_errno(dmt);
+	last_errno = e;
+	if (udev)
+		dm_udev_wait(cookie);
+	dm_task_destroy(dmt);
+	if (ok)
+		return 0;
+	if (e == ENXIO)
+		return cs_error(err, -ESRCH,
+				"no device-mapper device named '%s'", name);
+	return cs_error(err, -EPROTO, "cannot %s %s: %s", what, name,
+			dm_log_msg[0] ? dm_log_msg :
+					strerror(e ? e : EPROTO));
+}
+
+static int simple_change(int type, const char *name, const char *what,
+			 bool udev, char *err)
+{
+	struct dm_task *dmt;
+	int r;
+
+	r = task_create(type, name, &dmt, err);
+	if (r)
+		return r;
+	return change(dmt, name, what, udev, err);
+}
+
+int cs_dm_create(const char *name, char *err)
+{
+	return simple_change(DM_DEVICE_CREATE, name, "create", true, err);
+}
+
+int cs_dm_clear(const char *name, char *err)
+{
+	return simple_change(DM_DEVICE_CLEAR, name, "clear the inactive table of",
+			     false, err);
+}
+
+int cs_dm_suspend(const char *name, char *err)
+{
+	return simple_change(DM_DEVICE_SUSPEND, name, "suspend", false, err);
+}
+
+int cs_dm_resume(const char *name, char *err)
+{
+	return simple_change(DM_DEVICE_RESUME, name, "resume", true, err);
+}
+
+int cs_dm_remove(const char *name, char *err)
+{
+	struct dm_task *dmt;
+	int r;
+
+	r = task_create(DM_DEVICE_REMOVE, name, &dmt, err);
+	if (r)
+		return r;
+	dm_task_retry_remove(dmt);	/* udev may hold it open a moment */
+	return change(dmt, name, "remove", true, err);
+}
+
+int cs_dm_load(const char *name, const struct cs_dm_targets *table,
+	       bool read_only, char *err)
+{
+	struct dm_task *dmt;
+	size_t i;
+	int r;
+
+	r = task_create(DM_DEVICE_RELOAD, name, &dmt, err);
+	if (r)
+		return r;
+	for (i = 0; i < table->nr; i++) {
+		const struct cs_dm_target *t = &table->t[i];
+
+		if (!dm_task_add_target(dmt, t->start, t->length, t->type,
+					t->params)) {
+			dm_task_destroy(dmt);
+			return cs_error(err, -ENOMEM, "out of memory");
+		}
+	}
+	if (read_only && !dm_task_set_ro(dmt)) {
+		dm_task_destroy(dmt);
+		return cs_error(err, -EPROTO,
+				"device-mapper: cannot ask for read-only");
+	}
+	return change(dmt, name, "load a table into", false, err);
+}
+
+int cs_dm_message(const char *name, const char *msg, int *refused,
+		  char *err)
+{
+	struct dm_task *dmt;
+	int r;
+
+	*refused = 0;
+	r = task_create(DM_DEVICE_TARGET_MSG, name, &dmt, err);
+	if (r)
+		return r;
+	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, msg)) {
+		dm_task_destroy(dmt);
+		return cs_error(err, -ENOMEM, "out of memory");
+	}
+	r = change(dmt, name, "send a message to", false, err);
+	if (r == -EPROTO)
+		*refused = last_errno;
 	return r;
 }

@@ -22,6 +22,11 @@
 static const struct cs_command commands[] = {
 	{ "table", cmd_table, "print the dmsetup table of a snapshot's views" },
 	{ "status", cmd_status, "show the state of cowsnap devices" },
+	{ "create", cmd_create, "take a snapshot of a device" },
+	{ "rollback", cmd_rollback, "make the live view equal to the snapshot" },
+	{ "fold", cmd_fold, "end a snapshot, keeping the live data" },
+	{ "remove", cmd_remove, "end the use of a snapshot's store" },
+	{ "reactivate", cmd_reactivate, "load a snapshot's views again" },
 	{ "check", cmd_check, "check a store offline" },
 	{ "dump", cmd_dump, "print a store's superblock and exceptions" },
 	{ "version", cmd_version, "print the version of the tool" },
@@ -39,6 +44,8 @@ static const struct cs_command commands[] = {
  *      failed call, an unexpected answer (-ESRCH, -EMEDIUMTYPE, -EPROTO)
  *   5  out of memory (-ENOMEM)
  *   6  cowsnap check or dump found a problem in the store (-EUCLEAN)
+ *   7  not possible in the snapshot's state: it has ended, a merge
+ *      runs, it is invalid, its origin is read-only (-EPERM)
  */
 enum {
 	EXIT_OK = 0,
@@ -48,6 +55,7 @@ enum {
 	EXIT_DM = 4,
 	EXIT_NOMEM = 5,
 	EXIT_CORRUPT = 6,
+	EXIT_STATE = 7,
 };
 
 static int exit_status(int r)
@@ -67,6 +75,8 @@ static int exit_status(int r)
 		return EXIT_NOMEM;
 	case -EUCLEAN:
 		return EXIT_CORRUPT;
+	case -EPERM:
+		return EXIT_STATE;
 	default:
 		return EXIT_DEVICE;
 	}
@@ -120,10 +130,17 @@ int cs_parse_json_args(int argc, char **argv, void (*usage)(void),
 			return cs_option_error(c, argv, err);
 		}
 	}
-	if (optind < argc)
-		*arg = argv[optind++];
-	else if (required)
+	if (optind >= argc && !required)
+		return 0;
+	return cs_one_operand(argc, argv, missing, arg, err);
+}
+
+int cs_one_operand(int argc, char **argv, const char *missing,
+		   const char **arg, char *err)
+{
+	if (optind >= argc)
 		return cs_error(err, -EINVAL, "%s", missing);
+	*arg = argv[optind++];
 	if (optind < argc)
 		return cs_extra_argument(argv[optind], err);
 	return 0;
@@ -141,7 +158,7 @@ static void usage(void)
 	       "\n"
 	       "Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		printf(" %-8s %s\n", commands[i].name, commands[i].summary);
+		printf(" %-10s %s\n", commands[i].name, commands[i].summary);
 	printf("\n"
 	       "Options:\n"
 	       " -h, --help     display this help\n"

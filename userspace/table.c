@@ -230,20 +230,21 @@ int cs_table_line(char *buf, size_t len, uint64_t sectors, const char *origin,
 	return n < len ? (int)n : -ENAMETOOLONG;
 }
 
-static int check_sizes(const struct cs_table_opts *o, uint64_t origin_sectors,
-		       uint64_t store_sectors, char *err)
+int cs_check_sizes(const char *origin, uint64_t origin_sectors,
+		   const char *store, uint64_t store_sectors,
+		   uint32_t chunk_sectors, char *err)
 {
-	uint64_t chunks = store_sectors / o->chunk_sectors;
+	uint64_t chunks = store_sectors / chunk_sectors;
 
 	if (!origin_sectors)
 		return cs_error(err, -ENOSPC,
 				"origin %s is empty: a table needs at least one sector",
-				o->origin);
+				origin);
 	if (chunks < CS_MIN_STORE_CHUNKS)
 		return cs_error(err, -ENOSPC,
 				"store %s is too small: %" PRIu64 " sectors hold %" PRIu64 " chunks of %" PRIu32 " sectors, at least %u are needed",
-				o->store, store_sectors, chunks,
-				o->chunk_sectors, CS_MIN_STORE_CHUNKS);
+				store, store_sectors, chunks, chunk_sectors,
+				CS_MIN_STORE_CHUNKS);
 	return 0;
 }
 
@@ -254,7 +255,8 @@ int cs_table_plan_build(const struct cs_table_opts *o,
 	enum cs_view v;
 	int r;
 
-	r = check_sizes(o, origin_sectors, store_sectors, err);
+	r = cs_check_sizes(o->origin, origin_sectors, o->store, store_sectors,
+			   o->chunk_sectors, err);
 	if (r)
 		return r;
 	memset(plan, 0, sizeof(*plan));

@@ -128,6 +128,14 @@ int cs_table_line(char *buf, size_t len, uint64_t sectors, const char *origin,
  */
 bool cs_same_device(const struct stat *a, const struct stat *b);
 
+/*
+ * cs_check_sizes() - a non-empty origin and a store of at least
+ * CS_MIN_STORE_CHUNKS chunks: 0 or -ENOSPC.
+ */
+int cs_check_sizes(const char *origin, uint64_t origin_sectors,
+		   const char *store, uint64_t store_sectors,
+		   uint32_t chunk_sectors, char *err);
+
 /* One line of output: the table of one view. */
 struct cs_table_line {
 	enum cs_view view;

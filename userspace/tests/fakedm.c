@@ -15,6 +15,13 @@
  * status request succeeds with dm_info.exists clear.  With $CS_FAKE_DM_FAIL set, every
  * request fails with EACCES and logs "/dev/mapper/control: open failed:
  * Permission denied", as libdevmapper does for a user who is not root.
+ *
+ * Changes (create, reload, suspend, resume, clear, remove, message) are
+ * not applied: each is appended as one line to the file named by
+ * $CS_FAKE_DM_LOG ("load NAME ro|rw" followed by its targets, each on a
+ * line of its own starting with two blanks).  $CS_FAKE_DM_REFUSE=KIND:NAME:ERRNO
+ * makes that change fail with that errno (KIND as in the log), as the
+ * kernel refuses it.  dm_is_dm_major() answers for $CS_FAKE_DM_MAJOR.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +42,9 @@ struct fake_target {
 struct dm_task {
 	int type;
 	char name[128];
+	char message[256];
+	int ro;
+	char *targets;			/* the table of a reload */
 	int err;
 	int exists;
 	struct fake_target *t;		/* the task's targets */
@@ -65,6 +75,7 @@ struct dm_task *dm_task_create(int type)
 
 void dm_task_destroy(struct dm_task *dmt)
 {
+	free(dmt->targets);
 	free(dmt->t);
 	free(dmt->names);
 	free(dmt);
@@ -161,11 +172,55 @@ static void select_targets(struct dm_task *dmt, struct fake_target *all,
 			dmt->t[dmt->nr++] = all[i];
 }
 
+static const char *change_kind(int type)
+{
+	switch (type) {
+	case DM_DEVICE_CREATE: return "create";
+	case DM_DEVICE_RELOAD: return "load";
+	case DM_DEVICE_SUSPEND: return "suspend";
+	case DM_DEVICE_RESUME: return "resume";
+	case DM_DEVICE_CLEAR: return "clear";
+	case DM_DEVICE_REMOVE: return "remove";
+	case DM_DEVICE_TARGET_MSG: return "message";
+	}
+	return NULL;
+}
+
+/* Log a change; fail it as $CS_FAKE_DM_REFUSE says. */
+static int run_change(struct dm_task *dmt, const char *kind)
+{
+	const char *refuse = getenv("CS_FAKE_DM_REFUSE");
+	const char *path = getenv("CS_FAKE_DM_LOG");
+	char want[200];
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%s:%s:", kind, dmt->name);
+	if (refuse && !strncmp(refuse, want, strlen(want))) {
+		dmt->err = atoi(refuse + strlen(want));
+		return 0;
+	}
+	f = path ? fopen(path, "a") : NULL;
+	if (!f)
+		return 1;
+	fprintf(f, "%s %s", kind, dmt->name);
+	if (dmt->type == DM_DEVICE_RELOAD)
+		fprintf(f, " %s\n%s", dmt->ro ? "ro" : "rw",
+			dmt->targets ? dmt->targets : "");
+	else if (dmt->type == DM_DEVICE_TARGET_MSG)
+		fprintf(f, " %s\n", dmt->message);
+	else
+		fputc('\n', f);
+	fclose(f);
+	return 1;
+}
+
 int dm_task_run(struct dm_task *dmt)
 {
 	struct fake_target *all;
 	size_t nr;
 
+	if (change_kind(dmt->type) && !getenv("CS_FAKE_DM_FAIL"))
+		return run_change(dmt, change_kind(dmt->type));
 	if (getenv("CS_FAKE_DM_FAIL") || load(&all, &nr)) {
 		dmt->err = EACCES;
 		log_fn(3, __FILE__, __LINE__, -1,
@@ -182,9 +237,86 @@ int dm_task_run(struct dm_task *dmt)
 	dmt->exists = dmt->type == DM_DEVICE_LIST || dmt->nr;
 	if (dmt->exists)
 		return 1;
-	/* as libdevmapper does: ENXIO is success for a status request */
+	/* as libdevmapper does: ENXIO is success for status and info */
 	dmt->err = ENXIO;
-	return dmt->type == DM_DEVICE_STATUS;
+	return dmt->type == DM_DEVICE_STATUS || dmt->type == DM_DEVICE_INFO;
+}
+
+int dm_task_set_cookie(struct dm_task *dmt, uint32_t *cookie, uint16_t flags)
+{
+	(void)dmt;
+	(void)flags;
+	*cookie = 0;
+	return 1;
+}
+
+int dm_udev_wait(uint32_t cookie)
+{
+	(void)cookie;
+	return 1;
+}
+
+int dm_task_set_ro(struct dm_task *dmt)
+{
+	dmt->ro = 1;
+	return 1;
+}
+
+int dm_task_retry_remove(struct dm_task *dmt)
+{
+	(void)dmt;
+	return 1;
+}
+
+int dm_task_add_target(struct dm_task *dmt, uint64_t start, uint64_t size,
+		       const char *ttype, const char *params)
+{
+	size_t old = dmt->targets ? strlen(dmt->targets) : 0;
+	size_t add = strlen(ttype) + strlen(params) + 64;
+
+	dmt->targets = realloc(dmt->targets, old + add);
+	snprintf(dmt->targets + old, add, "  %" PRIu64 " %" PRIu64 " %s %s\n",
+		 start, size, ttype, params);
+	return 1;
+}
+
+int dm_task_set_message(struct dm_task *dmt, const char *message)
+{
+	snprintf(dmt->message, sizeof(dmt->message), "%s", message);
+	return 1;
+}
+
+int dm_task_set_sector(struct dm_task *dmt, uint64_t sector)
+{
+	(void)dmt;
+	(void)sector;
+	return 1;
+}
+
+int dm_is_dm_major(uint32_t major)
+{
+	const char *m = getenv("CS_FAKE_DM_MAJOR");
+
+	return m && (uint32_t)atoi(m) == major;
+}
+
+int dm_task_set_major(struct dm_task *dmt, int major)
+{
+	(void)dmt;
+	(void)major;
+	return 1;
+}
+
+int dm_task_set_minor(struct dm_task *dmt, int minor)
+{
+	(void)dmt;
+	(void)minor;
+	return 1;
+}
+
+const char *dm_task_get_name(const struct dm_task *dmt)
+{
+	return dmt->name;
 }
 
 int dm_task_get_info(struct dm_task *dmt, struct dm_info *info)

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 		.mode = COWSNAP_DISK_MODE_COW, .state = COWSNAP_DISK_STATE_VALID,
 		.chunk_sectors = CHUNK, .origin_sectors = ORIGIN_SECTORS,
 		.store_sectors = STORE_CHUNKS * CHUNK, .snapshot_id = 1,
-		.nr_snapshots = 1, .epoch = 7, .origin_id = "/dev/vda",
+		.nr_snapshots = 1, .epoch = 7, .origin_id = "/dev/mapper/vol-real",
 	};
 	memcpy(im.sb.uuid, "\x12\x34\x56\x78\x9a\xbc\xde\xf0mkstore!", 16);
 	cowsnap_layout_init(&im.l, CHUNK);

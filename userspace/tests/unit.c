@@ -14,6 +14,8 @@
 #include "cowsnap-format.h"
 #include "json.h"
 #include "output.h"
+#include "plan.h"
+#include "dm.h"
 #include "status-parse.h"
 #include "table.h"
 #include "util.h"
@@ -1001,6 +1003,188 @@ static void test_status_output_edges(void)
 	free(out);
 }
 
+
+/* ---- plans ----------------------------------------------------------- */
+
+/* The steps of @p as "kind name" lines, each table on the next lines. */
+static char *plan_text(const struct cs_plan *p)
+{
+	char *out = NULL;
+
+	CAPTURE(out, cs_print_plan(f, p));
+	return out;
+}
+
+static void test_plan_takeover(void)
+{
+	static struct cs_plan p, u;
+	char err[CS_ERRLEN] = "";
+	struct cs_create_req q = {
+		.origin = "/dev/mapper/vg-lv", .store = "/dev/vdb",
+		.mode = CS_MODE_ROW, .chunk_sectors = 16,
+		.origin_sectors = 4096, .origin_dm = "vg-lv",
+		.origin_table = "0 2048 linear 8:0 0\n2048 2048 linear 8:16 0",
+	};
+	char *out;
+
+	is_int(cs_create_plan(&q, &p, err), 0, "takeover: plan built");
+	out = plan_text(&p);
+	is_str(out,
+	       "create   vg-lv-real\n"
+	       "load     vg-lv-real\n"
+	       "         0 2048 linear 8:0 0\n"
+	       "         2048 2048 linear 8:16 0\n"
+	       "resume   vg-lv-real\n"
+	       "create   vg-lv-snap\n"
+	       "suspend  vg-lv\n"
+	       "load     vg-lv\n"
+	       "         0 4096 cowsnap /dev/mapper/vg-lv-real /dev/vdb row 16 live\n"
+	       "load     vg-lv-snap (read-only)\n"
+	       "         0 4096 cowsnap /dev/mapper/vg-lv-real /dev/vdb row 16 snap\n"
+	       "resume   vg-lv\n"
+	       "resume   vg-lv-snap\n",
+	       "takeover: the origin's table moves to -real, the device keeps its name");
+	free(out);
+	ok(p.takeover && !strcmp(p.live, "vg-lv") &&
+	   !strcmp(p.snap, "vg-lv-snap") && !strcmp(p.real, "vg-lv-real"),
+	   "takeover: the names");
+	cs_plan_undo(&p, p.nr - 1, &u);
+	out = plan_text(&u);
+	is_str(out,
+	       "suspend  vg-lv\n"
+	       "load     vg-lv\n"
+	       "         0 2048 linear 8:0 0\n"
+	       "         2048 2048 linear 8:16 0\n"
+	       "resume   vg-lv\n"
+	       "remove   vg-lv-snap\n"
+	       "remove   vg-lv-real\n",
+	       "undo after the origin was resumed: its old table goes back");
+	free(out);
+	cs_plan_undo(&p, 6, &u);	/* create, load, resume, create, suspend, load */
+	out = plan_text(&u);
+	is_str(out, "clear    vg-lv\nresume   vg-lv\nremove   vg-lv-snap\nremove   vg-lv-real\n",
+	       "undo after the live table was loaded: cleared, resumed, removed");
+	free(out);
+	cs_plan_undo(&p, 0, &u);
+	is_int(u.nr, 0, "undo of nothing is nothing");
+	q.name = "x";
+	q.snap_name = "y";
+	q.mode = CS_MODE_COW;
+	cs_create_plan(&q, &p, err);
+	ok(!strcmp(p.live, "vg-lv") && !strcmp(p.real, "x-real") &&
+	   !strcmp(p.snap, "y") && !p.step[8].read_only,
+	   "takeover: --name names the hidden devices, the live view keeps the origin's name; cow snapshot view writable");
+	q.live_only = true;
+	cs_create_plan(&q, &p, err);
+	ok(!*p.snap && p.nr == 6, "takeover of an ended store: no snapshot view");
+}
+
+static void test_plan_names(void)
+{
+	static struct cs_plan p;
+	char err[CS_ERRLEN] = "";
+	char longname[200];
+	struct cs_create_req q = {
+		.origin = "/dev/vda", .store = "/dev/vdb",
+		.chunk_sectors = 8, .origin_sectors = 100,
+	};
+
+	is_int(cs_create_plan(&q, &p, err), -EINVAL, "plan: a plain origin needs a name");
+	q.name = "a/b";
+	is_int(cs_create_plan(&q, &p, err), -EINVAL, "plan: a name with a slash refused");
+	is_str(err, "device name 'a/b' is not a file name", "plan: slash message");
+	memset(longname, 'n', sizeof(longname));
+	longname[123] = '\0';
+	q.name = longname;
+	is_int(cs_create_plan(&q, &p, err), -EINVAL,
+	       "plan: a name whose -snap would be too long refused");
+	q.name = "v";
+	q.f.transient = true;
+	is_int(cs_create_plan(&q, &p, err), 0, "plan: a plain origin");
+	is_str(p.tables[p.step[1].table], "0 100 cowsnap /dev/vda /dev/vdb cow 8 live 1 transient",
+	       "plan: features in the live table");
+	ok(!p.takeover && !*p.real, "plan: no takeover, no hidden origin");
+}
+
+static void test_plan_remove(void)
+{
+	static struct cs_plan p, u;
+	char err[CS_ERRLEN] = "";
+	char *out;
+
+	is_int(cs_remove_plan("vol", 8192, "253:4", "vol-snap", NULL, &p, err),
+	       0, "remove plan: linear");
+	out = plan_text(&p);
+	is_str(out, "suspend  vol\nload     vol\n         0 8192 linear 253:4 0\n"
+	       "resume   vol\nremove   vol-snap\n", "remove plan: steps");
+	free(out);
+	cs_plan_undo(&p, 4, &u);
+	is_int(u.nr, 0, "remove plan: once the live view is resumed, nothing to undo");
+	cs_plan_undo(&p, 2, &u);
+	out = plan_text(&u);
+	is_str(out, "clear    vol\nresume   vol\n", "remove plan: undo before the resume");
+	free(out);
+	cs_remove_plan("vol", 8192, "/dev/mapper/vol-real", "", "0 8192 linear 8:0 0",
+		       &p, err);
+	ok(p.nr == 4 && p.step[3].kind == CS_STEP_REMOVE &&
+	   !strcmp(p.step[3].name, "vol-real") &&
+	   !strcmp(p.tables[p.step[1].table], "0 8192 linear 8:0 0"),
+	   "remove plan: the hidden origin's table goes back, then it goes");
+}
+
+static void test_create_store_policy(void)
+{
+	char err[CS_ERRLEN] = "";
+	struct cs_store_probe sp = { 0 };
+	struct cs_features f = { 0 };
+
+	sp.kind = CS_STORE_BLANK;
+	ok(!cs_create_check_store("s", &sp, false, &f, err) && !f.reformat,
+	   "create store: blank used as it is");
+	sp.kind = CS_STORE_COWSNAP;
+	sp.sb.state = COWSNAP_DISK_STATE_ENDED;
+	ok(!cs_create_check_store("s", &sp, false, &f, err) && f.reformat,
+	   "create store: an ended snapshot is reformatted without --force");
+	f.reformat = false;
+	sp.sb.state = COWSNAP_DISK_STATE_MERGING;
+	is_int(cs_create_check_store("s", &sp, false, &f, err), -EEXIST,
+	       "create store: a merging snapshot refused");
+	is_str(err, "store s holds a cowsnap snapshot that has not ended (state merging); use --force to overwrite it",
+	       "create store: message");
+	ok(!cs_create_check_store("s", &sp, true, &f, err) && f.reformat,
+	   "create store: --force reformats");
+	sp.kind = CS_STORE_FOREIGN;
+	snprintf(sp.type, sizeof(sp.type), "xfs");
+	f.reformat = false;
+	is_int(cs_create_check_store("s", &sp, false, &f, err), -EEXIST,
+	       "create store: xfs refused");
+	is_str(err, "store s holds a xfs signature; use --force to overwrite it",
+	       "create store: xfs message");
+	f.transient = true;
+	is_int(cs_create_check_store("s", &sp, true, &f, err), -EEXIST,
+	       "create store: --transient needs a blank store, even with --force");
+}
+
+static void test_targets(void)
+{
+	struct cs_dm_targets t;
+	char buf[256];
+
+	is_int(cs_dm_parse_table("0 10 linear 8:0 0\n10 5 zero\n", &t), 0,
+	       "targets: two lines parse");
+	ok(t.nr == 2 && t.t[1].start == 10 && t.t[1].length == 5 &&
+	   !strcmp(t.t[1].type, "zero") && !strcmp(t.t[1].params, "") &&
+	   !strcmp(t.t[0].params, "8:0 0"), "targets: values");
+	is_int(cs_dm_format_targets(&t, buf, sizeof(buf)), 0, "targets: format");
+	is_str(buf, "0 10 linear 8:0 0\n10 5 zero", "targets: round trip");
+	is_int(cs_dm_format_targets(&t, buf, 10), -ENAMETOOLONG,
+	       "targets: a short buffer is an error");
+	cs_dm_free_targets(&t);
+	is_int(cs_dm_parse_table("", &t), -EINVAL, "targets: empty refused");
+	is_int(cs_dm_parse_table("0 x linear", &t), -EINVAL, "targets: a bad length refused");
+	is_int(cs_dm_parse_table("0 0 linear 8:0 0", &t), -EINVAL, "targets: a zero length refused");
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1029,5 +1213,10 @@ int main(void)
 	test_json_escape();
 	test_status_output();
 	test_status_output_edges();
+	test_plan_takeover();
+	test_plan_names();
+	test_plan_remove();
+	test_create_store_policy();
+	test_targets();
 	return tap_done();
 }
