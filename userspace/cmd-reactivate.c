@@ -149,7 +149,7 @@ static int origin_path(const struct cowsnap_sb *sb, const char *store,
 			store, sb->origin_id);
 }
 
-/* Open the origin; a missing hidden origin gets a hint. */
+/* Open the origin; a missing one, the hidden origin above all, gets a hint. */
 static int open_origin(struct cs_dev *d, const char *path, bool named,
 		       char *err)
 {
@@ -158,8 +158,8 @@ static int open_origin(struct cs_dev *d, const char *path, bool named,
 	int r;
 
 	r = cs_dev_open(d, path, "origin", err);
-	if (r != -ENOENT || named)
-		return r;
+	if ((r != -ENOENT && r != -ENXIO) || named)
+		return r;	/* ENXIO: a node left behind by a removed device */
 	if (!strncmp(path, "/dev/mapper/", 12) && n > sizeof(real) &&
 	    !strcmp(path + n - strlen(real), real))
 		return cs_error(err, -ENOENT,
