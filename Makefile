@@ -8,6 +8,11 @@
 #   make vm              an interactive shell in the test VM (KERNEL=6.12)
 #   make deps            install missing Debian packages
 #   make lint            checkpatch --strict, sparse and W=1 on three kernels
+#   make install         the module (modules_install, depmod) and the tool
+#                        (PREFIX=/usr/local, DESTDIR=; man page too)
+#   make dkms-install    the module through DKMS, for KERNELRELEASE
+#                        (default: the running kernel)
+#   make fuzz            fuzz the tool's store reader for FUZZ_TIME seconds
 #   make clean
 
 # Default KDIR: the running kernel's headers, else Debian's 6.12 headers.
@@ -23,7 +28,8 @@ endif
 
 KERNEL ?= 6.12
 
-.PHONY: all module tool deps check demo vm lint bench clean install
+.PHONY: all module tool deps check demo vm lint bench clean install \
+	dkms-install fuzz
 
 all: module tool
 
@@ -57,6 +63,25 @@ bench: deps
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR)))
+	$(MAKE) -C userspace install
+
+# DKMS: the module's sources in /usr/src/dm-cowsnap-<version>, then
+# dkms add (once), build and install for one kernel.
+VERSION := $(shell sed -n 's/^\#define COWSNAP_VERSION[[:space:]]*"\(.*\)"$$/\1/p' dm-cowsnap/cowsnap-version.h)
+KERNELRELEASE ?= $(shell uname -r)
+DKMS_SRC := /usr/src/dm-cowsnap-$(VERSION)
+
+dkms-install:
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)/dm-cowsnap
+	cp Kbuild dkms.conf $(DKMS_SRC)/
+	cp dm-cowsnap/Kbuild dm-cowsnap/*.[ch] $(DKMS_SRC)/dm-cowsnap/
+	dkms status -m dm-cowsnap -v $(VERSION) | grep -q . || \
+		dkms add -m dm-cowsnap -v $(VERSION)
+	dkms build -m dm-cowsnap -v $(VERSION) -k $(KERNELRELEASE) --force
+	dkms install -m dm-cowsnap -v $(VERSION) -k $(KERNELRELEASE) --force
+
+fuzz:
+	$(MAKE) -C userspace fuzz $(if $(FUZZ_TIME),FUZZ_TIME=$(FUZZ_TIME))
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

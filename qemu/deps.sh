@@ -10,6 +10,7 @@ pkgs=(
 	linux-source-6.12 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static fio e2fsprogs dmsetup util-linux
 	libdevmapper-dev libblkid-dev gnuplot-nox
+	clang dkms
 )
 
 installed() {
