@@ -66,7 +66,15 @@ static const struct args_case bad_lines[] = {
 	{ "/dev/a /dev/b cow -8 live", "Invalid chunk size: not" },
 	{ "/dev/a /dev/b row 8 both", "Invalid view" },
 	{ "/dev/a /dev/b row 8 snap x", "Invalid number of feature" },
-	{ "/dev/a /dev/b row 8 snap 5 a b c d e", "Invalid number of feature" },
+	{ "/dev/a /dev/b row 8 snap 9 a b c d e f g h i", "Invalid number of feature" },
+	{ "/dev/a /dev/b cow 8 live 1 origin_ro", "Features origin_ro, error_if_full" },
+	{ "/dev/a /dev/b cow 8 live 2 queue_if_full 5", "Features origin_ro, error_if_full" },
+	{ "/dev/a /dev/b row 8 live 3 error_if_full queue_if_full 5",
+	  "Features error_if_full and queue_if_full" },
+	{ "/dev/a /dev/b row 8 live 1 queue_if_full", "Feature queue_if_full needs" },
+	{ "/dev/a /dev/b row 8 live 2 queue_if_full 0", "Invalid queue_if_full" },
+	{ "/dev/a /dev/b row 8 live 2 queue_if_full 3601", "Invalid queue_if_full" },
+	{ "/dev/a /dev/b row 8 live 2 queue_if_full 1s", "Invalid queue_if_full" },
 	{ "/dev/a /dev/b row 8 snap 2 transient", "Invalid number of feature" },
 	{ "/dev/a /dev/b row 8 snap 1 bogus", "Unknown feature" },
 	{ "/dev/a /dev/b row 8 snap 2 transient transient", "Feature argument given twice" },
@@ -138,6 +146,9 @@ static const char * const round_trip_lines[] = {
 	"1:2 3:4 row 16 live 1 reformat",
 	"1:2 3:4 cow 64 live 2 low_water 1000",
 	"1:2 3:4 cow 64 live 3 reformat low_water 18446744073709551615",
+	"1:2 3:4 row 8 live 1 origin_ro",
+	"1:2 3:4 row 8 live 1 error_if_full",
+	"1:2 3:4 row 8 live 7 transient origin_ro queue_if_full 3600 low_water 5",
 };
 
 static void args_round_trip(struct kunit *test)

@@ -2,7 +2,7 @@
 # Malformed tables are refused, each with its own constructor error, and
 # nothing is left behind (kmemleak checks that on the debug kernel).
 . /tests/vm/lib.sh
-plan 32
+plan 37
 
 LEN=$(sectors $ORIGIN)
 wipe_store $STORE
@@ -22,7 +22,7 @@ refused "upper-case view" "Invalid view: expected live or snap" "$P cow 8 LIVE"
 refused "negative feature count" "Invalid number of feature arguments" "$P cow 8 live -1"
 refused "negative low_water" "Invalid low_water" "$P cow 8 live 2 low_water -5"
 refused "feature count not a number" "Invalid number of feature arguments" "$P cow 8 live x"
-refused "feature count too large" "Invalid number of feature arguments" "$P cow 8 live 5 a b c d e"
+refused "feature count too large" "Invalid number of feature arguments" "$P cow 8 live 9 a b c d e f g h i"
 refused "feature count beyond the line" "Invalid number of feature arguments" "$P cow 8 live 2 transient"
 refused "unknown feature" "Unknown feature argument" "$P cow 8 live 1 bogus"
 refused "feature twice" "Feature argument given twice" "$P cow 8 live 2 transient transient"
@@ -42,7 +42,12 @@ dmsetup remove cs_tiny
 # A loaded state refuses tables that disagree with it.
 dm_create cs_live "$P cow 8 live"
 refused "other chunk size for a loaded store" "Store is already in use with another chunk size" "$P cow 16 snap"
-refused "row mode (not implemented yet)" "Mode row is not implemented yet" "$P row 8 snap"
+refused "a writable row snapshot view" "Snapshot view of a row store is read-only: load it read-only" "$P row 8 snap"
+refused "row features in cow mode" "Features origin_ro, error_if_full and queue_if_full need mode row" "$P cow 8 live 1 origin_ro"
+refused "both full policies" "Features error_if_full and queue_if_full exclude each other" "$P row 8 live 3 error_if_full queue_if_full 5"
+refused "queue_if_full without seconds" "Feature queue_if_full needs a timeout in seconds" "$P row 8 live 1 queue_if_full"
+refused "queue_if_full 0" "Invalid queue_if_full: expected 1 to 3600 seconds" "$P row 8 live 2 queue_if_full 0"
+refused "queue_if_full too long" "Invalid queue_if_full: expected 1 to 3600 seconds" "$P row 8 live 2 queue_if_full 3601"
 refused "transient for a persistent loaded store" "Store is already in use with(out) feature transient" "$P cow 8 snap 1 transient"
 refused "other origin for a loaded store" "Store is already in use with another origin" "0 $(sectors $SCRATCH) cowsnap $SCRATCH $STORE cow 8 snap"
 refused "origin already snapshotted in another store" "Origin already has a snapshot in another store" "0 $LEN cowsnap $ORIGIN $SCRATCH cow 8 snap"

@@ -1,10 +1,9 @@
 #!/bin/sh
-# Power cuts.  Origin and store are two dm-linear slices of one device,
-# cs_pc.  While a writer syncs numbered blocks to the live view and fio
-# hammers it with first writes, cs_pc is swapped at a random instant for
-# dm-flakey dropping every write: from then on nothing reaches the disk,
-# as after a power cut.  Then everything is torn down and reactivated:
-# the snapshot view must equal the reference image taken at creation,
+# Power cuts in copy-on-write mode (helpers: pc-lib.sh).  While a writer
+# syncs numbered blocks to the live view and fio hammers it with first
+# writes, the power is cut at a random instant.  Then everything is torn
+# down and reactivated: the snapshot view must equal the reference image
+# taken at creation,
 # and every block whose fsync returned before the cut must be in the
 # live view.  Each cut reactivates the store left by the previous one.
 . /tests/vm/lib.sh
@@ -14,36 +13,13 @@ debug) CUTS=4 ;;
 esac
 plan $((CUTS * 5 + 2))
 
-OLEN=65536		# 32 MiB origin
-SLEN=131072		# 64 MiB store
-PCLEN=$((OLEN + SLEN))
 CHUNK=8
-WBASE=256		# the writer's 4 KiB blocks start here (1 MiB in)
+. /tests/vm/pc-lib.sh
 random_file /tmp/rand 16384
 
-disks_up() {
-	dm_create cs_pc "0 $PCLEN linear $SCRATCH 0" &&
-	dm_create cs_o "0 $OLEN linear /dev/mapper/cs_pc 0" &&
-	dm_create cs_s "0 $SLEN linear /dev/mapper/cs_pc $OLEN"
-}
 views_up() {
 	dm_create cs_live "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow $CHUNK live" &&
 	dm_create cs_snap "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow $CHUNK snap"
-}
-all_down() {
-	for d in cs_snap cs_live cs_s cs_o cs_pc; do dmsetup remove $d || return 1; done
-}
-
-# writer ITER: sync 4 KiB blocks WBASE+1, WBASE+2, ... with data from
-# /tmp/rand, logging each block number once its fsync returned.
-writer() {
-	k=1
-	while [ $k -le 1500 ]; do
-		dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 skip=$(($1 * 250 + k)) \
-		   seek=$((WBASE + k)) count=1 conv=notrunc,fsync 2>/dev/null || return
-		echo $k >>/tmp/synced
-		k=$((k + 1))
-	done
 }
 
 must "devices up" disks_up
@@ -62,12 +38,10 @@ while [ $i -le $CUTS ]; do
 	    --time_based --runtime=120 --randseed=$i --eta=never --output=/dev/null &
 	fpid=$!
 	t=$(( $(rnd 30) + 5 ))
-	sleep "$((t / 10)).$((t % 10))"
+	nap $t
 	last=$(tail -n 1 /tmp/synced)
 	last=${last:-0}
-	dmsetup suspend cs_pc
-	dmsetup load cs_pc --table "0 $PCLEN flakey $SCRATCH 0 0 3600 1 drop_writes"
-	dmsetup resume cs_pc
+	cut_power
 	kill $wpid $fpid 2>/dev/null
 	wait $wpid $fpid 2>/dev/null
 	diag "cut $i after ${t}00 ms, $last blocks synced"
@@ -77,7 +51,7 @@ while [ $i -le $CUTS ]; do
 		check "cut $i: snapshot view equals the reference" same_dev /dev/mapper/cs_snap /tmp/ref $OLEN
 		[ "$last" -gt 0 ] || diag "cut $i: no fsync returned before the cut"
 		check "cut $i: the $last synced blocks are in the live view" \
-			same_range /dev/mapper/cs_live $(((WBASE + 1) * 8)) /tmp/rand $(((i * 250 + 1) * 8)) $((last * 8))
+			synced_ok /dev/mapper/cs_live $i $last
 		dmsetup remove cs_snap && dmsetup remove cs_live
 	else
 		not_ok "cut $i: reactivation failed"
