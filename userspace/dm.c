@@ -255,17 +255,18 @@ static int last_errno;
 /*
  * Run a task that changes a device.  @udev: the change makes udev act
  * (create, resume, remove): wait for it with a cookie, which without
- * udev makes libdevmapper create or remove the node itself.  A refusal
+ * udev makes libdevmapper create or remove the node itself; @flags are
+ * the DM_UDEV_* flags of the cookie.  A refusal
  * is -EPROTO (-ESRCH for a missing device) and leaves its errno in
  * last_errno.
  */
 static int change(struct dm_task *dmt, const char *name, const char *what,
-		  bool udev, char *err)
+		  bool udev, uint16_t flags, char *err)
 {
 	uint32_t cookie = 0;
 	int ok, e;
 
-	if (udev && !dm_task_set_cookie(dmt, &cookie, 0)) {
+	if (udev && !dm_task_set_cookie(dmt, &cookie, flags)) {
 		dm_task_destroy(dmt);
 		return cs_error(err, -EPROTO,
 				"device-mapper: cannot set a udev cookie");
@@ -287,7 +288,7 @@ static int change(struct dm_task *dmt, const char *name, const char *what,
 }
 
 static int simple_change(int type, const char *name, const char *what,
-			 bool udev, char *err)
+			 bool udev, uint16_t flags, char *err)
 {
 	struct dm_task *dmt;
 	int r;
@@ -295,28 +296,43 @@ static int simple_change(int type, const char *name, const char *what,
 	r = task_create(type, name, &dmt, err);
 	if (r)
 		return r;
-	return change(dmt, name, what, udev, err);
+	return change(dmt, name, what, udev, flags, err);
 }
 
-int cs_dm_create(const char *name, char *err)
+/*
+ * A hidden device (the origin's old table under <name>-real) is kept
+ * away from udev's disk rules, as LVM keeps its -real and -cow devices:
+ * no /dev/disk/by-* link, no blkid scan finding the origin's file system
+ * twice.
+ */
+static uint16_t udev_flags(bool hidden)
 {
-	return simple_change(DM_DEVICE_CREATE, name, "create", true, err);
+	return hidden ? DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG |
+			DM_UDEV_DISABLE_DISK_RULES_FLAG |
+			DM_UDEV_DISABLE_OTHER_RULES_FLAG : 0;
+}
+
+int cs_dm_create(const char *name, bool hidden, char *err)
+{
+	return simple_change(DM_DEVICE_CREATE, name, "create", true,
+			     udev_flags(hidden), err);
 }
 
 int cs_dm_clear(const char *name, char *err)
 {
 	return simple_change(DM_DEVICE_CLEAR, name, "clear the inactive table of",
-			     false, err);
+			     false, 0, err);
 }
 
 int cs_dm_suspend(const char *name, char *err)
 {
-	return simple_change(DM_DEVICE_SUSPEND, name, "suspend", false, err);
+	return simple_change(DM_DEVICE_SUSPEND, name, "suspend", false, 0, err);
 }
 
-int cs_dm_resume(const char *name, char *err)
+int cs_dm_resume(const char *name, bool hidden, char *err)
 {
-	return simple_change(DM_DEVICE_RESUME, name, "resume", true, err);
+	return simple_change(DM_DEVICE_RESUME, name, "resume", true,
+			     udev_flags(hidden), err);
 }
 
 int cs_dm_remove(const char *name, char *err)
@@ -328,7 +344,7 @@ int cs_dm_remove(const char *name, char *err)
 	if (r)
 		return r;
 	dm_task_retry_remove(dmt);	/* udev may hold it open a moment */
-	return change(dmt, name, "remove", true, err);
+	return change(dmt, name, "remove", true, 0, err);
 }
 
 int cs_dm_load(const char *name, const struct cs_dm_targets *table,
@@ -355,7 +371,7 @@ int cs_dm_load(const char *name, const struct cs_dm_targets *table,
 		return cs_error(err, -EPROTO,
 				"device-mapper: cannot ask for read-only");
 	}
-	return change(dmt, name, "load a table into", false, err);
+	return change(dmt, name, "load a table into", false, 0, err);
 }
 
 int cs_dm_message(const char *name, const char *msg, int *refused,
@@ -372,7 +388,7 @@ int cs_dm_message(const char *name, const char *msg, int *refused,
 		dm_task_destroy(dmt);
 		return cs_error(err, -ENOMEM, "out of memory");
 	}
-	r = change(dmt, name, "send a message to", false, err);
+	r = change(dmt, name, "send a message to", false, 0, err);
 	if (r == -EPROTO)
 		*refused = last_errno;
 	return r;

@@ -80,12 +80,15 @@ bool cs_dm_is_dm_major(uint32_t major);
  * or, where udev does not run (the test VM), has libdevmapper create or
  * remove the node under /dev/mapper itself.
  *
- * cs_dm_create() - a new device without a table (DM_DEVICE_CREATE).
+ * cs_dm_create() - a new device without a table (DM_DEVICE_CREATE);
+ *	@hidden keeps udev's disk rules away from it (see cs_dm_resume()).
  * cs_dm_load() - load @table into the inactive slot of @name
  *	(DM_DEVICE_RELOAD), read-only when @read_only.
  * cs_dm_clear() - drop the inactive table (DM_DEVICE_CLEAR).
  * cs_dm_suspend() - suspend, flushing and freezing a file system on it.
- * cs_dm_resume() - resume: an inactive table becomes the live one.
+ * cs_dm_resume() - resume: an inactive table becomes the live one;
+ *	@hidden: no /dev/disk/by-* links, no scan (a device no one but
+ *	another table should open).
  * cs_dm_remove() - remove the device.
  * cs_dm_message() - send @msg to the target at sector 0; when the
  *	kernel refuses it, *@refused is its errno (EBUSY, EINVAL, EROFS,
@@ -93,12 +96,12 @@ bool cs_dm_is_dm_major(uint32_t major);
  *
  * A refused change is -EPROTO (-ESRCH when the device does not exist).
  */
-int cs_dm_create(const char *name, char *err);
+int cs_dm_create(const char *name, bool hidden, char *err);
 int cs_dm_load(const char *name, const struct cs_dm_targets *table,
 	       bool read_only, char *err);
 int cs_dm_clear(const char *name, char *err);
 int cs_dm_suspend(const char *name, char *err);
-int cs_dm_resume(const char *name, char *err);
+int cs_dm_resume(const char *name, bool hidden, char *err);
 int cs_dm_remove(const char *name, char *err);
 int cs_dm_message(const char *name, const char *msg, int *refused,
 		  char *err);

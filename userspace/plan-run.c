@@ -21,7 +21,7 @@ static int run_step(const struct cs_plan *p, const struct cs_step *s,
 
 	switch (s->kind) {
 	case CS_STEP_CREATE:
-		return cs_dm_create(s->name, err);
+		return cs_dm_create(s->name, s->hidden, err);
 	case CS_STEP_LOAD:
 		r = cs_dm_parse_table(p->tables[s->table], &t);
 		if (r)
@@ -34,7 +34,7 @@ static int run_step(const struct cs_plan *p, const struct cs_step *s,
 	case CS_STEP_SUSPEND:
 		return cs_dm_suspend(s->name, err);
 	case CS_STEP_RESUME:
-		return cs_dm_resume(s->name, err);
+		return cs_dm_resume(s->name, s->hidden, err);
 	case CS_STEP_CLEAR:
 		return cs_dm_clear(s->name, err);
 	case CS_STEP_REMOVE:

@@ -69,10 +69,13 @@ static struct cs_step *add_step(struct cs_plan *p, enum cs_step_kind kind,
 }
 
 /* A step on a device this plan creates. */
-static void add_new(struct cs_plan *p, enum cs_step_kind kind,
-		    const char *name)
+static struct cs_step *add_new(struct cs_plan *p, enum cs_step_kind kind,
+			       const char *name)
 {
-	add_step(p, kind, name)->created = true;
+	struct cs_step *s = add_step(p, kind, name);
+
+	s->created = true;
+	return s;
 }
 
 static void add_load(struct cs_plan *p, const char *name, int table, bool ro,
@@ -153,9 +156,9 @@ static int plan_takeover(const struct cs_create_req *q, struct cs_plan *p,
 			return snap;
 	}
 	p->takeover = true;
-	add_new(p, CS_STEP_CREATE, p->real);
+	add_new(p, CS_STEP_CREATE, p->real)->hidden = true;
 	add_load(p, p->real, old, false, true);
-	add_new(p, CS_STEP_RESUME, p->real);
+	add_new(p, CS_STEP_RESUME, p->real)->hidden = true;
 	if (snap >= 0)
 		add_new(p, CS_STEP_CREATE, p->snap);
 	add_step(p, CS_STEP_SUSPEND, p->live);

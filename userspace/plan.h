@@ -39,6 +39,7 @@ struct cs_step {
 	int table;		/* CS_STEP_LOAD: index in plan->tables */
 	bool read_only;		/* CS_STEP_LOAD */
 	bool created;		/* the device is one this plan creates */
+	bool hidden;		/* kept from udev's disk rules (-real) */
 };
 
 struct cs_plan {

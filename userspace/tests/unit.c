@@ -1048,6 +1048,9 @@ static void test_plan_takeover(void)
 	ok(p.takeover && !strcmp(p.live, "vg-lv") &&
 	   !strcmp(p.snap, "vg-lv-snap") && !strcmp(p.real, "vg-lv-real"),
 	   "takeover: the names");
+	ok(p.step[0].hidden && p.step[2].hidden && !p.step[3].hidden &&
+	   !p.step[7].hidden && !p.step[8].hidden,
+	   "takeover: only the -real device is hidden from udev's disk rules");
 	cs_plan_undo(&p, p.nr - 1, &u);
 	out = plan_text(&u);
 	is_str(out,
