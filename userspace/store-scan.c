@@ -99,12 +99,17 @@ static int problem(struct cs_store_scan *s, int e, const char *fmt, ...)
 	return e;
 }
 
+/* Whole blocks; what lies beyond rd->size reads as zero, whatever the reader does. */
 static int read_blocks(const struct cs_store_reader *rd, struct cs_store_scan *s,
 		       uint64_t blocknr, void *buf, unsigned int blocks)
 {
-	int r = rd->read(rd->ctx, blocknr * COWSNAP_BLOCK_SIZE, buf,
-			 (size_t)blocks * COWSNAP_BLOCK_SIZE);
+	uint64_t off = blocknr * COWSNAP_BLOCK_SIZE;
+	size_t len = (size_t)blocks * COWSNAP_BLOCK_SIZE;
+	size_t in = off >= rd->size ? 0 :
+		    rd->size - off < len ? rd->size - off : len;
+	int r = in ? rd->read(rd->ctx, off, buf, in) : 0;
 
+	memset((char *)buf + in, 0, len - in);
 	if (r)
 		return problem(s, -EIO, "cannot read metadata block %" PRIu64
 			       ": %s", blocknr, strerror(-r));

@@ -22,8 +22,9 @@
 #include "cowsnap-format.h"
 
 /*
- * Read @len bytes at byte @offset of the store into @buf.  Bytes beyond
- * the end of the store read as zero.  Returns 0 or -errno.
+ * Read @len bytes at byte @offset of the store into @buf; the scan never
+ * asks for bytes at or beyond @size (it reads those as zero itself).
+ * Returns 0 or -errno.
  */
 typedef int (*cs_store_read_fn)(void *ctx, uint64_t offset, void *buf,
 				size_t len);

@@ -56,16 +56,18 @@ static void get_block(const struct input *in, uint64_t blocknr, uint8_t *out)
 
 static int read_input(void *ctx, uint64_t offset, void *buf, size_t len)
 {
+	const struct input *in = ctx;
 	uint8_t block[COWSNAP_BLOCK_SIZE];
 	uint8_t *p = buf;
+	size_t n;
 
-	/* the reader only ever asks for whole, aligned metadata blocks */
-	if (offset % COWSNAP_BLOCK_SIZE || len % COWSNAP_BLOCK_SIZE)
+	/* the scan asks for whole blocks, cut short at the store's end only */
+	if (offset % COWSNAP_BLOCK_SIZE || offset + len > get_le(in->data, 8) % MAX_SIZE)
 		__builtin_trap();
-	for (; len; len -= COWSNAP_BLOCK_SIZE, p += COWSNAP_BLOCK_SIZE) {
+	for (; len; len -= n, p += n, offset += n) {
+		n = len < COWSNAP_BLOCK_SIZE ? len : COWSNAP_BLOCK_SIZE;
 		get_block(ctx, offset / COWSNAP_BLOCK_SIZE, block);
-		memcpy(p, block, COWSNAP_BLOCK_SIZE);
-		offset += COWSNAP_BLOCK_SIZE;
+		memcpy(p, block, n);
 	}
 	return 0;
 }

@@ -116,7 +116,7 @@ if [ $rc = 0 ] && [ ! -s "$D/.err" ] &&
 else
 	not_ok "--help: usage on stdout, every command listed, exit 0"
 fi
-for cmd in table status version; do
+for cmd in table status version create rollback fold remove reactivate check dump; do
 	"$CS" $cmd --help >"$D/.out" 2>"$D/.err"
 	rc=$?
 	if [ $rc = 0 ] && [ ! -s "$D/.err" ] &&
@@ -411,6 +411,22 @@ table bad 0 2048 cowsnap 7:0 7:1 cow 12 live
 status gone 0 2048 cowsnap cow live valid 1 2 3 -
 EOF
 : >dm-none
+
+# ---- the row features of the table ----
+t "table: row features in canonical order" 0 \
+	"0 2048 cowsnap origin store row 8 live 5 origin_ro queue_if_full 60 low_water 2" "" \
+	table -o origin -s store -m row --low-water 2 --queue-if-full 60 --origin-ro
+t "table: error_if_full" 0 "0 2048 cowsnap origin store row 8 snap 1 error_if_full" "" \
+	table -o origin -s store -m row --error-if-full --view snap
+usage_error "table: --origin-ro needs row" "--origin-ro needs mode row" table \
+	table -o origin -s store --origin-ro
+usage_error "table: a queue time out of range" \
+	"invalid queue time '3601': expected 1 to 3600 seconds" table \
+	table -o origin -s store -m row --queue-if-full 3601
+usage_error "rollback without a name" "no device name given" rollback rollback
+usage_error "fold with two names" "unexpected argument 'b'" fold fold a b
+usage_error "remove: an unknown option" "unrecognized option '--now'" remove remove --now x
+usage_error "reactivate without a store" "no store given" reactivate reactivate
 
 # ---- check and dump on store images ----
 for kind in $("$MKSTORE" --list); do

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "output.h"
 #include "plan.h"
+#include "store-scan.h"
 #include "dm.h"
 #include "status-parse.h"
 #include "table.h"
@@ -1188,6 +1189,74 @@ static void test_targets(void)
 	is_int(cs_dm_parse_table("0 0 linear 8:0 0", &t), -EINVAL, "targets: a zero length refused");
 }
 
+/* ---- store reader ---------------------------------------------------- */
+
+struct mem_store {
+	unsigned char *img;
+	size_t len;
+	int fail_at;		/* block number whose read fails, or -1 */
+};
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct mem_store *m = ctx;
+	size_t i;
+
+	if (m->fail_at >= 0 && off <= (uint64_t)m->fail_at * 4096 &&
+	    off + len > (uint64_t)m->fail_at * 4096)
+		return -EIO;
+	for (i = 0; i < len; i++)
+		((unsigned char *)buf)[i] = off + i < m->len ? m->img[off + i] : 0;
+	return 0;
+}
+
+static void test_store_scan(void)
+{
+	static unsigned char img[64 * 4096];
+	struct mem_store m = { img, sizeof(img), -1 };
+	struct cs_store_reader rd = { mem_read, &m, sizeof(img) };
+	struct cowsnap_disk_exception e[2];
+	struct cs_store_scan sc;
+	struct cowsnap_layout l;
+	struct cowsnap_sb sb;
+
+	sample_sb(&sb);
+	sb.chunk_sectors = 8;
+	sb.origin_sectors = 800;
+	sb.state = COWSNAP_DISK_STATE_VALID;
+	sb.invalid_reason = 0;
+	cowsnap_sb_encode(img, &sb);
+	cowsnap_layout_init(&l, 8);
+	e[0].origin_chunk = htole64(7);
+	e[0].store_chunk = htole64(cowsnap_data_chunk(&l, 0));
+	e[1].origin_chunk = htole64(99);
+	e[1].store_chunk = htole64(cowsnap_data_chunk(&l, 1));
+	cowsnap_eb_encode(img + cowsnap_eb_blocknr(&l, 0, 1) * 4096,
+			  cowsnap_eb_blocknr(&l, 0, 1), 5, cowsnap_sb_nonce(&sb),
+			  1, e, 2);
+	is_int(cs_store_scan(&rd, &sc), 0, "store scan: a clean store");
+	ok(sc.nr_ex == 2 && sc.ex[1].origin_chunk == 99 && sc.blocks == 1 &&
+	   sc.data_used == 2 && sc.store_chunks == 64 && sc.origin_chunks == 100,
+	   "store scan: exceptions and counts");
+	cs_store_scan_free(&sc);
+	m.fail_at = (int)cowsnap_eb_blocknr(&l, 0, 0);
+	is_int(cs_store_scan(&rd, &sc), -EIO, "store scan: a failed read is -EIO");
+	ok(strstr(sc.why, "cannot read metadata block") != NULL,
+	   "store scan: and names the block");
+	cs_store_scan_free(&sc);
+	m.fail_at = -1;
+	rd.size = 2 * 4096;	/* the first pair does not fit */
+	is_int(cs_store_scan(&rd, &sc), 0,
+	       "store scan: a store too short for a block has no exception");
+	ok(sc.nr_ex == 0, "store scan: none read");
+	cs_store_scan_free(&sc);
+	rd.size = 0;
+	is_int(cs_store_scan(&rd, &sc), -EUCLEAN,
+	       "store scan: an empty store reads as blank");
+	cs_store_scan_free(&sc);
+	is_str(cs_disk_state_name(9), "unknown", "store scan: unknown state name");
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1221,5 +1290,6 @@ int main(void)
 	test_plan_remove();
 	test_create_store_policy();
 	test_targets();
+	test_store_scan();
 	return tap_done();
 }
