@@ -121,7 +121,8 @@ static int check_state(const char *name, const struct cs_views *v,
 }
 
 /* The kernel refused the message: say why, as far as we can tell. */
-static int refused(const char *name, const char *op, int e, char *err)
+static int refused(const char *name, const char *op, const struct cs_views *v,
+		   int e, char *err)
 {
 	switch (e) {
 	case EBUSY:
@@ -131,7 +132,14 @@ static int refused(const char *name, const char *op, int e, char *err)
 		return cs_error(err, -EPERM,
 				"cannot %s %s: the origin is read-only", op,
 				name);
+	case EIO:
+		return cs_error(err, -EPERM, "cannot %s %s: the store failed",
+				op, name);
 	case EINVAL:
+		if (!*v->live)
+			return cs_error(err, -EPERM,
+					"cannot %s %s: no live view is loaded",
+					op, name);
 		return cs_error(err, -EPROTO,
 				"the module refused '%s' on %s although the snapshot is valid: is dm-cowsnap older than 0.2 (Unknown message)?",
 				op, name);
@@ -206,7 +214,7 @@ static int merge_command(int argc, char **argv, bool fold, char *err)
 	was_invalid = v.st.state == CS_STATE_INVALID;
 	r = cs_dm_message(name, op, &e, err);
 	if (r == -EPROTO && e)
-		return refused(name, op, e, err);
+		return refused(name, op, &v, e, err);
 	if (!r)
 		r = wait ? wait_merge(name, op, &v, err) :
 			   cs_find_views(name, &v, err);

@@ -761,6 +761,7 @@ EOF
 		"rollback of vol-snap done: state valid" "" rollback vol-snap
 	check_log "rollback: the message" "message vol-snap rollback"
 	for e in "16:7:cannot fold vol: a merge is running" \
+		 "5:7:cannot fold vol: the store failed" \
 		 "30:7:cannot fold vol: the origin is read-only" \
 		 "22:4:the module refused 'fold' on vol although the snapshot is valid: is dm-cowsnap older than 0.2 (Unknown message)?"; do
 		CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-valid CS_FAKE_DM_REFUSE=message:vol:${e%%:*}"
@@ -768,6 +769,10 @@ EOF
 		t "fold refused by the kernel with errno ${e%%:*}" "${rest%%:*}" "" \
 			"cowsnap: ${rest#*:}" fold vol
 	done
+	grep -v '^[a-z]* vol ' dm-valid >dm-snaponly
+	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-snaponly CS_FAKE_DM_REFUSE=message:vol-snap:22"
+	t "rollback refused for want of a live view" 7 "" \
+		"cowsnap: cannot rollback vol-snap: no live view is loaded" rollback vol-snap
 	CS_ENV="LD_PRELOAD=$FAKEDM CS_FAKE_DM=$D/dm-ended CS_FAKE_DM_LOG=$LOG"
 	t "remove an ended snapshot" 0 "suspend  vol
 load     vol
