@@ -225,10 +225,6 @@ static int cow_commit(struct cowsnap_state *s)
 	return 0;
 }
 
-static void cow_presuspend(struct cowsnap_state *s, bool noflush)
-{
-}
-
 /* The state is going: nothing may still wait (no view holds I/O). */
 static void cow_drain(struct cowsnap_state *s)
 {
@@ -242,6 +238,5 @@ const struct cowsnap_mode_ops cowsnap_cow_ops = {
 	.handle = handle_bio,
 	.process = cow_process,
 	.commit = cow_commit,
-	.presuspend = cow_presuspend,
 	.drain = cow_drain,
 };

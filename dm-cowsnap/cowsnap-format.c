@@ -235,15 +235,72 @@ int cowsnap_sb_decode(const void *block, struct cowsnap_sb *sb, char *err)
 	return sb_range_check(sb, err);
 }
 
-static const char *mode_name(u32 mode)
+static const char *name_of(const char * const *names, size_t nr, u32 v)
 {
-	switch (mode) {
-	case COWSNAP_DISK_MODE_COW:
-		return "cow";
-	case COWSNAP_DISK_MODE_ROW:
-		return "row";
-	}
-	return "unknown";
+	return v < nr && names[v] ? names[v] : "unknown";
+}
+
+const char *cowsnap_disk_mode_name(u32 mode)
+{
+	static const char * const names[] = {
+		[COWSNAP_DISK_MODE_COW] = "cow",
+		[COWSNAP_DISK_MODE_ROW] = "row",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), mode);
+}
+
+const char *cowsnap_disk_state_name(u32 state)
+{
+	static const char * const names[] = {
+		[COWSNAP_DISK_STATE_VALID] = "valid",
+		[COWSNAP_DISK_STATE_INVALID] = "invalid",
+		[COWSNAP_DISK_STATE_MERGING] = "merging",
+		[COWSNAP_DISK_STATE_ENDED] = "ended",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), state);
+}
+
+const char *cowsnap_op_name(u32 op)
+{
+	static const char * const names[] = {
+		[COWSNAP_DISK_OP_NONE] = "-",
+		[COWSNAP_DISK_OP_ROLLBACK] = "rollback",
+		[COWSNAP_DISK_OP_FOLD] = "fold",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), op);
+}
+
+const char *cowsnap_reason_name(u32 reason)
+{
+	static const char * const names[] = {
+		[COWSNAP_REASON_NONE] = "-",
+		[COWSNAP_REASON_STORE_FULL] = "store_full",
+		[COWSNAP_REASON_STORE_IO_ERROR] = "store_io_error",
+		[COWSNAP_REASON_METADATA_CORRUPT] = "metadata_corrupt",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), reason);
+}
+
+bool cowsnap_eb_damaged(int r)
+{
+	return r == -EILSEQ || r == -EBADMSG;
+}
+
+int cowsnap_eb_pick(const struct cowsnap_eb_copy c[2])
+{
+	if (c[0].r >= 0 && c[1].r >= 0)
+		return c[1].generation > c[0].generation;
+	if (c[0].r >= 0)
+		return 0;
+	if (c[1].r >= 0)
+		return 1;
+	if (cowsnap_eb_damaged(c[0].r) && cowsnap_eb_damaged(c[1].r))
+		return -EILSEQ;
+	return -ENODATA;
 }
 
 int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
@@ -253,7 +310,8 @@ int cowsnap_sb_check_geometry(const struct cowsnap_sb *sb, u32 mode,
 	if (sb->mode != mode) {
 		snprintf(err, COWSNAP_ERRLEN,
 			 "store mode mismatch: table says %s, store holds %s",
-			 mode_name(mode), mode_name(sb->mode));
+			 cowsnap_disk_mode_name(mode),
+			 cowsnap_disk_mode_name(sb->mode));
 		return -EINVAL;
 	}
 	if (sb->chunk_sectors != chunk_sectors) {

@@ -238,6 +238,30 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
  */
 int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err);
 
+/* One copy of an exception-block pair, as decoded. */
+struct cowsnap_eb_copy {
+	int r;			/* entries, or cowsnap_eb_decode()'s error */
+	u64 generation;		/* from its header */
+	char err[COWSNAP_ERRLEN];
+};
+
+/*
+ * cowsnap_eb_pick() - the copy holding the latest version of an
+ * exception block: 0 or 1; -ENODATA when neither copy was ever written
+ * (or only torn, by a first write that crashed); -EILSEQ when both are
+ * damaged (checksum or field errors).
+ */
+int cowsnap_eb_pick(const struct cowsnap_eb_copy c[2]);
+
+/* Whether a decode error means a damaged block (not blank, not stale). */
+bool cowsnap_eb_damaged(int r);
+
+/* Names of on-disk values ("unknown" when out of range). */
+const char *cowsnap_disk_mode_name(u32 mode);
+const char *cowsnap_disk_state_name(u32 state);
+const char *cowsnap_op_name(u32 op);		/* "-" for none */
+const char *cowsnap_reason_name(u32 reason);	/* "-" for none */
+
 /*
  * Store layout.  Chunk 0 holds the superblock (metadata block 0) and
  * nothing else.  The rest of the store is a sequence of areas; an area is

@@ -94,17 +94,6 @@ const struct cowsnap_mode_ops cowsnap_ended_ops = {
 
 /* ---- names for status ---- */
 
-const char *cowsnap_op_name(u32 op)
-{
-	switch (op) {
-	case COWSNAP_DISK_OP_ROLLBACK:
-		return "rollback";
-	case COWSNAP_DISK_OP_FOLD:
-		return "fold";
-	}
-	return "-";
-}
-
 const char *cowsnap_state_word(struct cowsnap_state *s)
 {
 	enum cowsnap_health h = READ_ONCE(s->health);

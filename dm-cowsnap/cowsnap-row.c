@@ -149,6 +149,23 @@ static void add_exception(struct cowsnap_state *s, struct cowsnap_pending *p)
 	}
 }
 
+/*
+ * While the live view suspends, a write cannot wait for space: dm waits
+ * for it.  A noflush suspend hands it back to dm core, to be sent again
+ * after the resume (perhaps over a grown store); a flushing one fails
+ * it.  This holds from presuspend to postsuspend, so writes that arrive
+ * in between are not held either.
+ */
+static bool space_wait_impossible(struct cowsnap_state *s, struct bio *bio)
+{
+	int suspending = READ_ONCE(s->suspending);
+
+	if (suspending)
+		fail_bio(bio, suspending > 1 ? BLK_STS_DM_REQUEUE :
+					       BLK_STS_NOSPC);
+	return suspending;
+}
+
 static void queue_for_space(struct cowsnap_state *s, struct bio *bio)
 {
 	unsigned long wait = s->queue_seconds * HZ;
@@ -158,6 +175,8 @@ static void queue_for_space(struct cowsnap_state *s, struct bio *bio)
 		fail_bio(bio, BLK_STS_NOSPC);
 		return;
 	}
+	if (space_wait_impossible(s, bio))
+		return;
 	cowsnap_pb(bio)->deadline = jiffies + wait;
 	bio_list_add(&s->nospace, bio);
 	if (!delayed_work_pending(&s->waker))
@@ -323,6 +342,8 @@ static void process_nospace(struct cowsnap_state *s)
 
 		if (READ_ONCE(s->health) != COWSNAP_FULL) {
 			row_handle(s, bio);
+		} else if (space_wait_impossible(s, bio)) {
+			continue;
 		} else if (time_after_eq(jiffies, deadline)) {
 			fail_bio(bio, BLK_STS_NOSPC);
 		} else {
@@ -343,19 +364,6 @@ static void row_process(struct cowsnap_state *s)
 	process_nospace(s);
 }
 
-/*
- * A live-view suspend: writes queued for space go back to dm core to
- * be sent again after the resume (noflush), or fail now (a flushing
- * suspend must not wait for them).
- */
-static void row_presuspend(struct cowsnap_state *s, bool noflush)
-{
-	struct bio *bio;
-
-	while ((bio = bio_list_pop(&s->nospace)))
-		fail_bio(bio, noflush ? BLK_STS_DM_REQUEUE : BLK_STS_NOSPC);
-}
-
 static void row_drain(struct cowsnap_state *s)
 {
 	WARN_ON_ONCE(!bio_list_empty(&s->deferred));
@@ -370,6 +378,5 @@ const struct cowsnap_mode_ops cowsnap_row_ops = {
 	.handle = row_handle,
 	.process = row_process,
 	.commit = row_commit,
-	.presuspend = row_presuspend,
 	.drain = row_drain,
 };

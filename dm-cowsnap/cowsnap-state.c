@@ -14,21 +14,6 @@
 
 #define PENDING_POOL_MIN	16
 
-const char *cowsnap_reason_name(u32 reason)
-{
-	switch (reason) {
-	case COWSNAP_REASON_NONE:
-		return "-";
-	case COWSNAP_REASON_STORE_FULL:
-		return "store_full";
-	case COWSNAP_REASON_STORE_IO_ERROR:
-		return "store_io_error";
-	case COWSNAP_REASON_METADATA_CORRUPT:
-		return "metadata_corrupt";
-	}
-	return "unknown";
-}
-
 /*
  * A bio the worker took off the deferred list: a bio holding an I/O
  * reference belongs to the mode; the others were deferred by a phase
@@ -54,15 +39,11 @@ static void process_deferred(struct cowsnap_state *s)
 	}
 }
 
-/* Requests from process context (suspend, resume, destruction). */
+/* Requests from process context (suspend, destruction). */
 static void process_requests(struct cowsnap_state *s)
 {
 	int r;
 
-	if (s->suspend_request) {
-		s->mode_ops->presuspend(s, s->suspend_request > 1);
-		s->suspend_request = 0;
-	}
 	if (s->commit_requested) {
 		s->commit_requested = false;
 		r = s->mode_ops->commit(s);

@@ -125,36 +125,8 @@ static int refuse_sb(struct cowsnap_store *st, int r, const char *msg,
 
 /* ---- recovery ---- */
 
-struct eb_copy {
-	int r;		/* entries, or decode error */
-	u64 generation;
-	char err[COWSNAP_ERRLEN];
-};
-
-static bool copy_damaged(int r)
-{
-	return r == -EILSEQ || r == -EBADMSG;
-}
-
-/*
- * Choose the copy holding the latest version of an exception block:
- * returns 0 or 1, -ENODATA when neither copy was ever written (or only
- * torn, by a first write that crashed), -EILSEQ when both are damaged.
- */
-static int pick_copy(const struct eb_copy c[2])
-{
-	if (c[0].r >= 0 && c[1].r >= 0)
-		return c[1].generation > c[0].generation;
-	if (c[0].r >= 0)
-		return 0;
-	if (c[1].r >= 0)
-		return 1;
-	if (copy_damaged(c[0].r) && copy_damaged(c[1].r))
-		return -EILSEQ;
-	return -ENODATA;
-}
-
-static int read_eb(struct cowsnap_store *st, u64 eb, struct eb_copy c[2])
+static int read_eb(struct cowsnap_store *st, u64 eb,
+		   struct cowsnap_eb_copy c[2])
 {
 	u64 blocknr = cowsnap_eb_blocknr(&st->layout, eb, 0);
 	const struct cowsnap_disk_header *h;
@@ -176,16 +148,16 @@ static int read_eb(struct cowsnap_store *st, u64 eb, struct eb_copy c[2])
 }
 
 /*
- * Read exception block @eb and pick its latest copy (pick_copy()), or
+ * Read exception block @eb and pick its latest copy (cowsnap_eb_pick()), or
  * return the I/O error.  *@pick < 0 says neither copy is usable.
  */
-static int read_latest(struct cowsnap_store *st, u64 eb, struct eb_copy c[2],
-		       int *pick)
+static int read_latest(struct cowsnap_store *st, u64 eb,
+		       struct cowsnap_eb_copy c[2], int *pick)
 {
 	int r = read_eb(st, eb, c);
 
 	if (!r)
-		*pick = pick_copy(c);
+		*pick = cowsnap_eb_pick(c);
 	return r;
 }
 
@@ -235,7 +207,7 @@ static int load_entries(struct cowsnap_store *st, u64 eb, const void *block,
 /* After the tail, no later exception block may hold a valid copy. */
 static int check_after_tail(struct cowsnap_store *st)
 {
-	struct eb_copy c[2];
+	struct cowsnap_eb_copy c[2];
 	u64 eb = st->tail_eb + 1;
 	int r;
 
@@ -256,7 +228,7 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 		      cowsnap_store_load_fn load, void *ctx, u64 *max_data,
 		      bool *tail)
 {
-	struct eb_copy c[2];
+	struct cowsnap_eb_copy c[2];
 	int r, pick;
 
 	r = read_latest(st, eb, c, &pick);
@@ -668,7 +640,7 @@ int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
 	u64 eb = div_u64(pos, COWSNAP_EB_MAX_ENTRIES);
 	u32 i = pos - eb * COWSNAP_EB_MAX_ENTRIES, n = 0;
 	const struct cowsnap_disk_eb *d;
-	struct eb_copy c[2];
+	struct cowsnap_eb_copy c[2];
 	int r, pick;
 
 	r = read_latest(st, eb, c, &pick);

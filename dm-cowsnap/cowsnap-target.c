@@ -336,7 +336,10 @@ static bool is_live(struct cowsnap_target *ct)
 	return ct->params.view == COWSNAP_VIEW_LIVE;
 }
 
-/* Writes of the live view queued for space must not block a suspend. */
+/*
+ * Writes of the live view queued for space must not block a suspend:
+ * from now to postsuspend they go back to dm core (noflush) or fail.
+ */
 static void cowsnap_presuspend(struct dm_target *ti)
 {
 	struct cowsnap_target *ct = ti->private;
@@ -344,12 +347,13 @@ static void cowsnap_presuspend(struct dm_target *ti)
 
 	if (!is_live(ct))
 		return;
-	s->suspend_request = 1 + dm_noflush_suspending(ti);
+	WRITE_ONCE(s->suspending, 1 + dm_noflush_suspending(ti));
 	cowsnap_run_worker(s);
 }
 
 /*
  * Suspended: no more I/O from this view.  Checklist:
+ * - live view: writes may wait for space again (after the resume);
  * - live view: let the merge batch in flight end, and pause the merge;
  * - commit every exception added so far (row), so a suspended device
  *   has its mappings on disk.
@@ -359,8 +363,10 @@ static void cowsnap_postsuspend(struct dm_target *ti)
 	struct cowsnap_target *ct = ti->private;
 	struct cowsnap_state *s = ct->state;
 
-	if (is_live(ct))
+	if (is_live(ct)) {
+		WRITE_ONCE(s->suspending, 0);
 		cowsnap_phase_stop(s);
+	}
 	s->commit_requested = true;
 	cowsnap_run_worker(s);
 }
@@ -374,6 +380,8 @@ static int cowsnap_preresume(struct dm_target *ti)
 	struct cowsnap_target *ct = ti->private;
 	struct cowsnap_state *s = ct->state;
 
+	if (is_live(ct))
+		WRITE_ONCE(s->suspending, 0);	/* a suspend that failed */
 	WRITE_ONCE(s->resize_requested, true);
 	cowsnap_run_worker(s);
 	return 0;

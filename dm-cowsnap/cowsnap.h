@@ -37,6 +37,7 @@
 #include <linux/dm-io.h>
 
 #include "cowsnap-index.h"
+#include "cowsnap-format.h"
 
 #define DM_MSG_PREFIX "cowsnap"
 
@@ -141,8 +142,6 @@ struct cowsnap_mode_ops {
 	void (*process)(struct cowsnap_state *s);
 	/* worker: make every exception added so far durable */
 	int (*commit)(struct cowsnap_state *s);
-	/* worker: a live-view suspend; @noflush as dm_noflush_suspending() */
-	void (*presuspend)(struct cowsnap_state *s, bool noflush);
 	/* the state is being destroyed: nothing may still wait */
 	void (*drain)(struct cowsnap_state *s);
 };
@@ -278,7 +277,12 @@ struct cowsnap_state {
 	struct bio_list nospace;	/* row: writes queued for space */
 	bool low_water_raised;
 	bool commit_requested;
-	int suspend_request;		/* 0, or 1 + noflush */
+	/*
+	 * The live view is suspending: 0 no, 1 flushing, 2 noflush (as
+	 * dm_noflush_suspending()).  Set by presuspend, cleared by
+	 * postsuspend and preresume; read by the worker.
+	 */
+	int suspending;
 	enum cowsnap_phase phase;	/* also read by status (READ_ONCE) */
 	u32 op;				/* enum cowsnap_disk_operation */
 	u32 op_request;			/* the message's, for the worker */
@@ -340,7 +344,6 @@ void cowsnap_end_bio(struct cowsnap_state *s, struct bio *bio);
 void cowsnap_redispatch(struct cowsnap_state *s, struct bio *bio);
 void cowsnap_redispatch_list(struct cowsnap_state *s, struct bio_list *bios);
 int cowsnap_remap_flush(struct cowsnap_state *s, struct bio *bio);
-const char *cowsnap_reason_name(u32 reason);
 const char *cowsnap_health_name(enum cowsnap_health h);
 struct cowsnap_pending *cowsnap_find_pending(struct cowsnap_state *s,
 					     u64 chunk);
@@ -362,7 +365,6 @@ void cowsnap_phase_stop(struct cowsnap_state *s);
 int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why);
 void cowsnap_phase_go(struct cowsnap_state *s);
 const char *cowsnap_state_word(struct cowsnap_state *s);
-const char *cowsnap_op_name(u32 op);
 
 static inline bool cowsnap_valid(struct cowsnap_state *s)
 {

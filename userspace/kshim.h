@@ -12,6 +12,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -64,10 +64,10 @@ static void sb_fields(struct fields *fs, const struct cs_store_scan *s,
 
 	cs_uuid_text(sb->uuid, uuid);
 	add_text(fs, "uuid", uuid);
-	add_text(fs, "mode", cs_disk_mode_name(sb->mode));
-	add_text(fs, "state", cs_disk_state_name(sb->state));
-	add_text(fs, "invalid_reason", cs_disk_reason_name(sb->invalid_reason));
-	add_text(fs, "operation", cs_disk_op_name(sb->operation));
+	add_text(fs, "mode", cowsnap_disk_mode_name(sb->mode));
+	add_text(fs, "state", cowsnap_disk_state_name(sb->state));
+	add_text(fs, "invalid_reason", cowsnap_reason_name(sb->invalid_reason));
+	add_text(fs, "operation", cowsnap_op_name(sb->operation));
 	add_num(fs, "chunk_sectors", sb->chunk_sectors);
 	add_num(fs, "origin_sectors", sb->origin_sectors);
 	add_text(fs, "origin_id", sb->origin_id);

@@ -21,57 +21,6 @@
 #include "store-scan.h"
 #include "util.h"
 
-/*
- * The on-disk values by name.  The module has the same lists, static in
- * cowsnap-format.c and cowsnap-state.c; they belong in the shared format
- * file (reported to its owner).
- */
-static const char *const mode_names[] = {
-	[COWSNAP_DISK_MODE_COW] = "cow", [COWSNAP_DISK_MODE_ROW] = "row",
-};
-static const char *const state_names[] = {
-	[COWSNAP_DISK_STATE_VALID] = "valid",
-	[COWSNAP_DISK_STATE_INVALID] = "invalid",
-	[COWSNAP_DISK_STATE_MERGING] = "merging",
-	[COWSNAP_DISK_STATE_ENDED] = "ended",
-};
-static const char *const op_names[] = {
-	[COWSNAP_DISK_OP_NONE] = "-",
-	[COWSNAP_DISK_OP_ROLLBACK] = "rollback",
-	[COWSNAP_DISK_OP_FOLD] = "fold",
-};
-static const char *const reason_names[] = {
-	[COWSNAP_REASON_NONE] = "-",
-	[COWSNAP_REASON_STORE_FULL] = "store_full",
-	[COWSNAP_REASON_STORE_IO_ERROR] = "store_io_error",
-	[COWSNAP_REASON_METADATA_CORRUPT] = "metadata_corrupt",
-};
-
-static const char *name_of(const char *const *names, size_t nr, uint32_t v)
-{
-	return v < nr && names[v] ? names[v] : "unknown";
-}
-
-const char *cs_disk_mode_name(uint32_t mode)
-{
-	return name_of(mode_names, ARRAY_SIZE(mode_names), mode);
-}
-
-const char *cs_disk_state_name(uint32_t state)
-{
-	return name_of(state_names, ARRAY_SIZE(state_names), state);
-}
-
-const char *cs_disk_op_name(uint32_t op)
-{
-	return name_of(op_names, ARRAY_SIZE(op_names), op);
-}
-
-const char *cs_disk_reason_name(uint32_t reason)
-{
-	return name_of(reason_names, ARRAY_SIZE(reason_names), reason);
-}
-
 void cs_uuid_text(const uint8_t uuid[16], char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -141,36 +90,6 @@ static int scan_sb(const struct cs_store_reader *rd, struct cs_store_scan *s)
 	return 0;
 }
 
-/* One copy of a pair: its entries (or decode error) and generation. */
-struct copy {
-	int r;
-	uint64_t generation;
-	char why[COWSNAP_ERRLEN];
-};
-
-static bool copy_damaged(int r)
-{
-	return r == -EILSEQ || r == -EBADMSG;
-}
-
-/*
- * As pick_copy() in the module: 0 or 1, -ENODATA (none), -EILSEQ.  The
- * same rule written twice, because the module's is static in
- * cowsnap-store.c; it belongs in cowsnap-format.c (reported).
- */
-static int pick_copy(const struct copy c[2])
-{
-	if (c[0].r >= 0 && c[1].r >= 0)
-		return c[1].generation > c[0].generation;
-	if (c[0].r >= 0)
-		return 0;
-	if (c[1].r >= 0)
-		return 1;
-	if (copy_damaged(c[0].r) && copy_damaged(c[1].r))
-		return -EILSEQ;
-	return -ENODATA;
-}
-
 static bool eb_on_store(const struct cowsnap_layout *l, uint64_t size,
 			uint64_t eb)
 {
@@ -180,7 +99,7 @@ static bool eb_on_store(const struct cowsnap_layout *l, uint64_t size,
 /* Read and decode both copies of exception block @eb into @buf. */
 static int read_pair(const struct cs_store_reader *rd, struct cs_store_scan *s,
 		     const struct cowsnap_layout *l, uint64_t eb,
-		     unsigned char *buf, struct copy c[2])
+		     unsigned char *buf, struct cowsnap_eb_copy c[2])
 {
 	uint64_t blocknr = cowsnap_eb_blocknr(l, eb, 0);
 	unsigned int i;
@@ -194,7 +113,7 @@ static int read_pair(const struct cs_store_reader *rd, struct cs_store_scan *s,
 			(const void *)(buf + i * COWSNAP_BLOCK_SIZE);
 
 		c[i].r = cowsnap_eb_decode(buf + i * COWSNAP_BLOCK_SIZE,
-					   blocknr + i, s->nonce, c[i].why);
+					   blocknr + i, s->nonce, c[i].err);
 		c[i].generation = le64toh(h->generation);
 		if (c[i].r == -ESTALE)
 			s->stale_copies++;
@@ -263,22 +182,22 @@ static int scan_eb(const struct cs_store_reader *rd, struct cs_store_scan *s,
 		   const struct cowsnap_layout *l, uint64_t eb, bool *tail)
 {
 	unsigned char buf[2 * COWSNAP_BLOCK_SIZE];
-	struct copy c[2];
+	struct cowsnap_eb_copy c[2];
 	int pick, r;
 
 	r = read_pair(rd, s, l, eb, buf, c);
 	if (r)
 		return r;
-	pick = pick_copy(c);
+	pick = cowsnap_eb_pick(c);
 	if (pick == -EILSEQ)
 		return problem(s, -EUCLEAN,
 			       "exception block %" PRIu64 ": both copies damaged: %s; %s",
-			       eb, c[0].why, c[1].why);
+			       eb, c[0].err, c[1].err);
 	*tail = true;
 	s->tail_eb = eb;
 	if (pick < 0)
 		return 0;
-	if (copy_damaged(c[!pick].r))
+	if (cowsnap_eb_damaged(c[!pick].r))
 		s->newer_copy_damaged++;
 	s->blocks++;
 	*tail = c[pick].r < (int)COWSNAP_EB_MAX_ENTRIES;
@@ -293,7 +212,7 @@ static int check_after_tail(const struct cs_store_reader *rd,
 {
 	unsigned char buf[2 * COWSNAP_BLOCK_SIZE];
 	uint64_t eb = s->tail_eb + 1;
-	struct copy c[2];
+	struct cowsnap_eb_copy c[2];
 	int r;
 
 	if (!eb_on_store(l, rd->size, eb))

@@ -78,11 +78,8 @@ struct cs_store_scan {
 int cs_store_scan(const struct cs_store_reader *rd, struct cs_store_scan *s);
 void cs_store_scan_free(struct cs_store_scan *s);
 
-/* Names of superblock values: "cow", "valid", "rollback", "store_full". */
-const char *cs_disk_mode_name(uint32_t mode);
-const char *cs_disk_state_name(uint32_t state);
-const char *cs_disk_op_name(uint32_t op);
-const char *cs_disk_reason_name(uint32_t reason);
+/* Names of superblock values: cowsnap_disk_mode_name() and its kin in
+ * cowsnap-format.h. */
 
 /* @uuid as 8-4-4-4-12 hexadecimal digits into @buf (37 bytes). */
 void cs_uuid_text(const uint8_t uuid[16], char *buf);

@@ -4,7 +4,7 @@
 # the store grows or the time is up), growth by reload, and store I/O
 # errors (degraded: writes fail, reads go on, nothing is silently lost).
 . /tests/vm/lib.sh
-plan 23
+plan 33
 
 OLEN=65536		# 32 MiB origin
 SMALL=4096		# 2 MiB store: about 500 chunks of 4 KiB
@@ -46,17 +46,25 @@ check "the 4 MiB write now succeeds" fill 4 8
 check "and reads back" same_range /dev/mapper/cs_live 16384 /tmp/rand 0 8192
 dmsetup remove cs_snap && dmsetup remove cs_live
 
+# held_write SECONDS: a row live view with queue_if_full SECONDS over a
+# fresh small store, 1 MiB written, then a 4 MiB write in the background
+# (its exit status lands in /tmp/qrc) left held for space.
+held_write() {
+	grow $SMALL
+	wipe_store $S
+	dm_create cs_live "$(live "2 queue_if_full $1")" || return 1
+	fill 1 0
+	rm -f /tmp/qrc
+	(fill 4 8; echo $? >/tmp/qrc) &
+	qpid=$!
+	sleep 2
+}
+held() { kill -0 $qpid && [ ! -s /tmp/qrc ] && [ "$(cowsnap_field cs_live 3)" = full ]; }
+
 # ---- queue_if_full: held until the store grows (snapshot view reload) ----
-grow $SMALL
-wipe_store $S
-must "row live view, queue_if_full 60" dm_create cs_live "$(live '2 queue_if_full 60')"
+must "a write held by queue_if_full 60" held_write 60
 dm_create_ro cs_snap "0 $OLEN cowsnap $O $S row 8 snap"
-fill 1 0
-rm -f /tmp/qrc
-(fill 4 8; echo $? >/tmp/qrc) &
-qpid=$!
-sleep 2
-check "the write is held while the store is full" sh -c "kill -0 $qpid && [ ! -s /tmp/qrc ] && [ \"\$(dmsetup status cs_live | cut -d' ' -f6)\" = full ]"
+check "the write is held while the store is full" held
 grow $((SMALL * 8))
 must "reload of the snapshot view over the grown store" sh -c \
 	"dmsetup suspend cs_snap && dmsetup load -r cs_snap --table '0 $OLEN cowsnap $O $S row 8 snap' && dmsetup resume cs_snap"
@@ -64,6 +72,26 @@ wait $qpid
 is "the held write completes" "$(cat /tmp/qrc)" 0
 check "and reads back" same_range /dev/mapper/cs_live 16384 /tmp/rand 0 8192
 dmsetup remove cs_snap
+dmsetup remove cs_live
+
+# ---- released by a noflush suspend of the live view (a timeout would
+# ---- fail the write, and outlast the VM's own time limit) ----
+must "a write held by queue_if_full 3600" held_write 3600
+check "held" held
+grow $((SMALL * 8))
+must "noflush suspend, reload and resume of the live view" sh -c \
+	"dmsetup suspend --noflush cs_live && dmsetup load cs_live --table '$(live '2 queue_if_full 3600')' && dmsetup resume cs_live"
+wait $qpid
+is "the held write was handed back to dm and completes" "$(cat /tmp/qrc)" 0
+check "and reads back" same_range /dev/mapper/cs_live 16384 /tmp/rand 0 8192
+dmsetup remove cs_live
+
+# ---- a flushing suspend fails a held write instead of waiting ----
+must "a write held by queue_if_full 3600 again" held_write 3600
+must "a flushing suspend of the live view returns" dmsetup suspend cs_live
+wait $qpid
+check "and the held write failed" test "$(cat /tmp/qrc)" != 0
+dmsetup resume cs_live
 dmsetup remove cs_live
 
 # ---- queue_if_full with a timeout ----

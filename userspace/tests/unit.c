@@ -1254,7 +1254,7 @@ static void test_store_scan(void)
 	is_int(cs_store_scan(&rd, &sc), -EUCLEAN,
 	       "store scan: an empty store reads as blank");
 	cs_store_scan_free(&sc);
-	is_str(cs_disk_state_name(9), "unknown", "store scan: unknown state name");
+	is_str(cowsnap_disk_state_name(9), "unknown", "store scan: unknown state name");
 }
 
 int main(void)
