@@ -148,7 +148,7 @@ static const char * const round_trip_lines[] = {
 	"1:2 3:4 cow 64 live 3 reformat low_water 18446744073709551615",
 	"1:2 3:4 row 8 live 1 origin_ro",
 	"1:2 3:4 row 8 live 1 error_if_full",
-	"1:2 3:4 row 8 live 7 transient origin_ro queue_if_full 3600 low_water 5",
+	"1:2 3:4 row 8 live 6 transient origin_ro queue_if_full 3600 low_water 5",
 };
 
 static void args_round_trip(struct kunit *test)
