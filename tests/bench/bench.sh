@@ -66,10 +66,13 @@ field() { dmsetup status "$1" | awk -v n="$2" '{print $n}'; }
 
 # fio_job DEV RW BS DEPTH SIZE [OUT]: one fio run (SIZE with its unit,
 # fio's syntax), JSON to OUT.
+# Writes end with an fsync: what the store commits lazily (row mappings,
+# dm-thin metadata) is committed, and counted, within the run.
 fio_job() {
-	eng=psync
+	eng=psync sync=0
 	[ "$4" -gt 1 ] && eng=libaio
-	fio --name=bench --filename="$1" --rw="$2" --bs="$3" --direct=1 \
+	case $2 in *write*) sync=1 ;; esac
+	fio --name=bench --end_fsync=$sync --filename="$1" --rw="$2" --bs="$3" --direct=1 \
 	    --ioengine=$eng --iodepth="$4" --size="$5" --randseed=$SEED \
 	    --randrepeat=1 --percentile_list=50:99 --output-format=json \
 	    --output="${6:-/tmp/fill.json}" >/tmp/fio.err 2>&1
@@ -205,6 +208,7 @@ op() {
 # ---- memory per exception ----
 meminfo() {
 	sync
+	sleep 1		# let RCU-deferred frees land
 	echo 3 >/proc/sys/vm/drop_caches
 	awk '/^(MemFree|Slab|SReclaimable|SUnreclaim|VmallocUsed|Percpu|KernelStack|PageTables):/ {
 		sub(":", "", $1); printf "%s=%.0f ", $1, $2 * 1024}' /proc/meminfo
