@@ -4,7 +4,7 @@
 # status grammar (state, operation, progress), the events, and what is
 # refused.
 . /tests/vm/lib.sh
-plan 42
+plan 43
 
 if [ $SLOW = 1 ]; then MB=16 WRITES=30; else MB=64 WRITES=100; fi
 wipe_store $STORE

@@ -10,7 +10,7 @@
 #   synced afterwards (blocks it had not synced yet are not compared).
 . /tests/vm/lib.sh
 if [ $SLOW = 1 ]; then CUTS=2; else CUTS=4; fi
-plan $((CUTS * 4 + CUTS * 5 * 2 + 1))
+plan $((3 + CUTS * 16))	# 2 + 4 per row cut + 6 per operation cut, 2 operations + 1
 
 . /tests/vm/pc-lib.sh
 random_file /tmp/rand 16384
