@@ -133,7 +133,10 @@ fi
 # ---- scenarios ----
 if want scenarios; then
 	for k in $kernels; do
+		# The debug kernel runs every scenario several times slower
+		# under TCG; the limit only catches hangs.
 		stage "scenarios-$k" env COWSNAP_RUNDIR="$out/vm-$k-scenarios" \
+			COWSNAP_TIMEOUT="${COWSNAP_TIMEOUT:-2400}" \
 			"$top/qemu/run.sh" "$k" scenarios
 		rc=$?
 		python3 "$top/tests/results.py" scenarios "$k" \
