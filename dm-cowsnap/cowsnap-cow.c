@@ -24,8 +24,6 @@
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
-#define bio_chunk cowsnap_bio_chunk
-
 /* ---- map: never blocks ---- */
 
 /* Leave @bio to the worker (it holds an I/O reference, or none). */
@@ -45,7 +43,7 @@ static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);	/* the phase is changing */
 	bio_set_dev(bio, s->origin_bdev);
 	if (!op_is_write(bio_op(bio)) || !cowsnap_valid(s) ||
-	    cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk))
+	    cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk))
 		return DM_MAPIO_REMAPPED;
 	return park_bio(s, bio);
 }
@@ -53,7 +51,7 @@ static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
 {
 	struct cowsnap_bio *pb = cowsnap_pb(bio);
-	u64 chunk = bio_chunk(s, bio);
+	u64 chunk = cowsnap_bio_chunk(s, bio);
 	u64 store_chunk;
 
 	/*
@@ -85,7 +83,7 @@ static int cow_map_snap(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);
 	if (!op_is_write(bio_op(bio)))
 		return cow_map_snap_read(s, bio);
-	if (cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk)) {
+	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 		return DM_MAPIO_REMAPPED;
 	}
@@ -108,7 +106,7 @@ static void release_bio(struct cowsnap_state *s, struct bio *bio)
 		return;
 	}
 	if (!cowsnap_valid(s) ||
-	    !cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk)) {
+	    !cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
 		bio_io_error(bio);
 		return;
 	}
@@ -133,7 +131,7 @@ static struct cowsnap_pending *new_pending(struct cowsnap_state *s, u64 chunk)
 
 static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 {
-	u64 chunk = bio_chunk(s, bio);
+	u64 chunk = cowsnap_bio_chunk(s, bio);
 	struct cowsnap_pending *p;
 	u64 store_chunk;
 

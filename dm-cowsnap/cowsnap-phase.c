@@ -447,12 +447,14 @@ int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why)
 	return r;
 }
 
-/* The live view is suspending: let the batch in flight end.  Sleeps. */
+/*
+ * The live view is suspending: pause the merge and let the batch in
+ * flight end.  The caller's next worker pass records it.  Sleeps.
+ */
 void cowsnap_phase_stop(struct cowsnap_state *s)
 {
 	WRITE_ONCE(s->merge_paused, true);
 	wait_event(s->batch_wait, !atomic_read(&s->batch_copies));
-	cowsnap_run_worker(s);
 }
 
 /* The live view resumes: a merge may go on. */

@@ -35,8 +35,6 @@
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
-#define bio_chunk cowsnap_bio_chunk
-
 /* ---- map: never blocks ---- */
 
 static int park_bio(struct cowsnap_state *s, struct bio *bio)
@@ -67,7 +65,7 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 		return DM_MAPIO_KILL;
 	if (!cowsnap_io_get(s, bio))
 		return park_bio(s, bio);	/* the phase is changing */
-	if (cowsnap_index_lookup(&s->index, bio_chunk(s, bio), &store_chunk)) {
+	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
 		if (bio->bi_opf & REQ_FUA)
 			return park_bio(s, bio);	/* commit first */
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
@@ -254,7 +252,7 @@ static void handle_flush(struct cowsnap_state *s, struct bio *bio)
 /* A bio row_map_live() deferred, holding an I/O reference. */
 static void row_handle(struct cowsnap_state *s, struct bio *bio)
 {
-	u64 chunk = bio_chunk(s, bio);
+	u64 chunk = cowsnap_bio_chunk(s, bio);
 	u64 store_chunk;
 
 	if (!bio_sectors(bio)) {

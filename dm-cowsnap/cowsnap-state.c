@@ -2,8 +2,9 @@
 /*
  * dm-cowsnap: the state shared by the two views of one origin/store pair:
  * its life cycle, the worker, events, invalidation and tracked reads.
- * What differs per mode is in cowsnap-cow.c (and its ROW sibling), reached
- * through state->ops.
+ * What differs per mode is in cowsnap-cow.c and cowsnap-row.c, reached
+ * through state->mode_ops; the phases (rollback, fold) in cowsnap-phase.c,
+ * reached through state->ops.
  */
 #include <linux/slab.h>
 #include <linux/dm-kcopyd.h>

@@ -425,14 +425,27 @@ bad:
 	return r;
 }
 
+/* Write the superblock as changed by the caller; a failure is sticky. */
+static int update_sb(struct cowsnap_store *st)
+{
+	int r;
+
+	if (st->p.transient)
+		return 0;
+	if (st->failed)
+		return -EIO;
+	st->sb.nr_exceptions = st->exceptions;
+	st->sb.metadata_blocks = metadata_blocks(st);
+	r = write_sb(st);
+	if (r)
+		st->failed = true;
+	return r;
+}
+
 void cowsnap_store_close(struct cowsnap_store *st)
 {
-	if (!st->p.transient && !st->failed) {
-		st->sb.nr_exceptions = st->exceptions;
-		st->sb.metadata_blocks = metadata_blocks(st);
-		if (write_sb(st))
-			DMERR("%s: cannot update the superblock", st->p.name);
-	}
+	if (!st->failed && update_sb(st))
+		DMERR("%s: cannot update the superblock", st->p.name);
 	store_free(st);
 }
 
@@ -525,12 +538,8 @@ void cowsnap_store_invalidate(struct cowsnap_store *st, u32 reason)
 {
 	st->sb.state = COWSNAP_DISK_STATE_INVALID;
 	st->sb.invalid_reason = reason;
-	if (st->p.transient || st->failed)
-		return;
-	if (write_sb(st)) {
-		st->failed = true;
+	if (!st->failed && update_sb(st))
 		DMERR("%s: cannot record the invalid state", st->p.name);
-	}
 }
 
 u64 cowsnap_store_resize(struct cowsnap_store *st)
@@ -543,8 +552,7 @@ u64 cowsnap_store_resize(struct cowsnap_store *st)
 	gained = chunks - st->store_chunks;
 	WRITE_ONCE(st->store_chunks, chunks);
 	st->sb.store_sectors = bdev_nr_sectors(st->p.bdev);
-	if (!st->p.transient && !st->failed && write_sb(st))
-		st->failed = true;
+	update_sb(st);		/* a failure is sticky: the next commit fails */
 	return gained;
 }
 
@@ -574,23 +582,6 @@ u32 cowsnap_store_phase(struct cowsnap_store *st, u32 *op, u64 *cursor,
 	*cursor = st->sb.merge_cursor;
 	*total = st->sb.merge_total;
 	return st->sb.state;
-}
-
-/* Write the superblock as changed by the caller; a failure is sticky. */
-static int update_sb(struct cowsnap_store *st)
-{
-	int r;
-
-	if (st->p.transient)
-		return 0;
-	if (st->failed)
-		return -EIO;
-	st->sb.nr_exceptions = st->exceptions;
-	st->sb.metadata_blocks = metadata_blocks(st);
-	r = write_sb(st);
-	if (r)
-		st->failed = true;
-	return r;
 }
 
 int cowsnap_store_drop(struct cowsnap_store *st)

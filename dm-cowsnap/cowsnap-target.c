@@ -7,8 +7,9 @@
  * This file holds the target methods: constructor, destructor, map,
  * status, and the registry of states shared by the two views of one
  * origin/store pair.  What a view does with a bio depends on the mode
- * (cowsnap-cow.c), what the store holds on its volume is in
- * cowsnap-store.c, the shared state in cowsnap-state.c.
+ * (cowsnap-cow.c, cowsnap-row.c) and the phase (cowsnap-phase.c), what
+ * the store holds on its volume is in cowsnap-store.c, the shared state
+ * in cowsnap-state.c.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
