@@ -17,6 +17,9 @@
  * written through the snapshot view and a later live write finds the
  * exception and leaves the snapshot's data alone.
  *
+ * Discards of the live view go on to the origin only for chunks whose
+ * exception has settled; the others keep the snapshot's data.
+ *
  * Invalid snapshot: the live view goes straight to the origin, the
  * snapshot view fails every I/O.
  */
@@ -43,9 +46,54 @@ static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);	/* the phase is changing */
 	bio_set_dev(bio, s->origin_bdev);
 	if (!op_is_write(bio_op(bio)) || !cowsnap_valid(s) ||
-	    cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk))
+	    cowsnap_index_lookup_settled(&s->index, cowsnap_bio_chunk(s, bio),
+					 &store_chunk))
 		return DM_MAPIO_REMAPPED;
 	return park_bio(s, bio);
+}
+
+#define DISCARD_RUN_MAX	1024	/* chunks looked up for one discard bio */
+
+/*
+ * Trim the discard @bio to its first run of chunks alike (at most
+ * DISCARD_RUN_MAX); dm core sends the rest as another bio.  True if
+ * their exceptions have settled.
+ */
+static bool discard_run(struct cowsnap_state *s, struct bio *bio)
+{
+	u64 first = cowsnap_bio_chunk(s, bio);
+	u64 last = cowsnap_sector_to_chunk(bio_end_sector(bio) - 1,
+					   s->chunk_shift);
+	bool settled;
+	u64 c, unused;
+
+	settled = cowsnap_index_lookup_settled(&s->index, first, &unused);
+	for (c = first + 1; c <= last && c - first < DISCARD_RUN_MAX; c++)
+		if (cowsnap_index_lookup_settled(&s->index, c, &unused) !=
+		    settled)
+			break;
+	if (c <= last)
+		dm_accept_partial_bio(bio, cowsnap_chunk_to_sector(c, s->chunk_shift) -
+				      bio->bi_iter.bi_sector);
+	return settled;
+}
+
+/*
+ * A discard of the live view.  The origin chunk of a chunk without a
+ * settled exception holds data the snapshot needs: the discard leaves it
+ * alone (a discard is a hint; nothing is copied only to be dropped).
+ * The origin chunk of a chunk whose exception has settled holds live
+ * data only, and the discard goes on to it.  An invalid snapshot needs
+ * nothing: every discard goes on.
+ */
+static int cow_discard(struct cowsnap_state *s, struct bio *bio)
+{
+	if (!cowsnap_io_get(s, bio))
+		return park_bio(s, bio);	/* the phase is changing */
+	bio_set_dev(bio, s->origin_bdev);
+	if (!cowsnap_valid(s) || discard_run(s, bio))
+		return DM_MAPIO_REMAPPED;
+	return cowsnap_map_nothing(bio);
 }
 
 static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
@@ -153,13 +201,24 @@ static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
 	struct bio *bio;
 
-	if (cowsnap_valid(s) && !p->error) {
+	bool insert = cowsnap_valid(s) && !p->error;
+
+	/*
+	 * Snapshot reads that find the exception go to the store; those
+	 * already on their way to the origin chunk are waited for.  Until
+	 * then the exception is draining: a live write to the chunk is left
+	 * to the worker, which runs this to the end first.
+	 */
+	if (insert) {
 		/* Cannot fail: the chunk has no exception, allocation NOFAIL */
-		WARN_ON_ONCE(cowsnap_index_insert(&s->index, p->origin_chunk,
-						  p->store_chunk));
+		WARN_ON_ONCE(cowsnap_index_insert_draining(&s->index,
+							   p->origin_chunk,
+							   p->store_chunk));
 	}
 	smp_mb();	/* see cow_map_snap_read() */
 	cowsnap_wait_untracked(s, p->origin_chunk);
+	if (insert)
+		cowsnap_index_settle(&s->index, p->origin_chunk);
 	while ((bio = bio_list_pop(&p->bios)))
 		release_bio(s, bio);
 	cowsnap_free_pending(s, p);
@@ -233,6 +292,7 @@ static void cow_drain(struct cowsnap_state *s)
 
 const struct cowsnap_mode_ops cowsnap_cow_ops = {
 	.map = { cow_map_live, cow_map_snap },
+	.discard = cow_discard,
 	.handle = handle_bio,
 	.process = cow_process,
 	.commit = cow_commit,

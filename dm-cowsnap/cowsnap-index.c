@@ -6,6 +6,7 @@
 #include <linux/mm.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
+#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/rculist.h>
 
@@ -75,17 +76,59 @@ static struct cowsnap_exception *__find(struct hlist_head *head, u64 chunk)
 	return NULL;
 }
 
-bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
-			  u64 *store_chunk)
+/* The entry's store chunk, draining mark included, or U64_MAX. */
+static u64 lookup_raw(struct cowsnap_index *ix, u64 origin_chunk)
 {
 	struct cowsnap_exception *e;
+	u64 v = U64_MAX;
 
 	rcu_read_lock();
 	e = __find(bucket(ix, origin_chunk), origin_chunk);
 	if (e)
-		*store_chunk = e->store_chunk;
+		v = READ_ONCE(e->store_chunk);
 	rcu_read_unlock();
-	return e;
+	return v;
+}
+
+bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
+			  u64 *store_chunk)
+{
+	u64 v = lookup_raw(ix, origin_chunk);
+
+	if (v == U64_MAX)
+		return false;
+	*store_chunk = v & ~COWSNAP_INDEX_DRAINING;
+	return true;
+}
+
+bool cowsnap_index_lookup_settled(struct cowsnap_index *ix, u64 origin_chunk,
+				  u64 *store_chunk)
+{
+	u64 v = lookup_raw(ix, origin_chunk);
+
+	if (v & COWSNAP_INDEX_DRAINING)		/* U64_MAX included */
+		return false;
+	*store_chunk = v;
+	return true;
+}
+
+int cowsnap_index_insert_draining(struct cowsnap_index *ix, u64 origin_chunk,
+				  u64 store_chunk)
+{
+	return cowsnap_index_insert(ix, origin_chunk,
+				    store_chunk | COWSNAP_INDEX_DRAINING);
+}
+
+void cowsnap_index_settle(struct cowsnap_index *ix, u64 origin_chunk)
+{
+	struct cowsnap_exception *e;
+
+	spin_lock(&ix->insert_lock);
+	e = __find(bucket(ix, origin_chunk), origin_chunk);
+	if (e)
+		WRITE_ONCE(e->store_chunk,
+			   e->store_chunk & ~COWSNAP_INDEX_DRAINING);
+	spin_unlock(&ix->insert_lock);
 }
 
 int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
@@ -144,7 +187,8 @@ u32 cowsnap_index_collect(struct cowsnap_index *ix, u32 *bucket_pos,
 			if (n == max)
 				return n;
 			origin_chunks[n] = e->origin_chunk;
-			store_chunks[n++] = e->store_chunk;
+			store_chunks[n++] = e->store_chunk &
+					    ~COWSNAP_INDEX_DRAINING;
 		}
 	}
 	return n;

@@ -19,13 +19,25 @@
 #define COWSNAP_INDEX_H
 
 #include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/spinlock.h>
 
 struct cowsnap_exception {
 	struct hlist_node node;
 	u64 origin_chunk;
-	u64 store_chunk;
+	u64 store_chunk;		/* | COWSNAP_INDEX_DRAINING */
 };
+
+/*
+ * Set in an entry's store_chunk (store chunks stay far below 2^63) from
+ * cowsnap_index_insert_draining() to cowsnap_index_settle(): the entry
+ * is found by cowsnap_index_lookup() but not yet by
+ * cowsnap_index_lookup_settled().  Copy-on-write inserts an exception
+ * this way while snapshot reads of the origin chunk may still be in
+ * flight: the snapshot view already reads the store, the live view must
+ * not write the origin chunk yet.
+ */
+#define COWSNAP_INDEX_DRAINING	BIT_ULL(63)
 
 struct cowsnap_index {
 	struct hlist_head *buckets;
@@ -50,6 +62,20 @@ bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
  */
 int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
 			 u64 store_chunk);
+
+/*
+ * cowsnap_index_lookup_settled() - as cowsnap_index_lookup(), but an
+ * exception inserted draining and not yet settled is not reported.
+ */
+bool cowsnap_index_lookup_settled(struct cowsnap_index *ix, u64 origin_chunk,
+				  u64 *store_chunk);
+
+/* As cowsnap_index_insert(), the exception marked draining. */
+int cowsnap_index_insert_draining(struct cowsnap_index *ix, u64 origin_chunk,
+				  u64 store_chunk);
+
+/* Clear the draining mark of @origin_chunk's exception.  Does not sleep. */
+void cowsnap_index_settle(struct cowsnap_index *ix, u64 origin_chunk);
 
 /*
  * cowsnap_index_remove() - unlink the exception of @origin_chunk and

@@ -65,6 +65,12 @@ static int merge_map_live(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+/* A discard during a merge: the chunk may still be copied, keep it. */
+static int merge_discard(struct cowsnap_state *s, struct bio *bio)
+{
+	return cowsnap_map_nothing(bio);
+}
+
 static int kill_map(struct cowsnap_state *s, struct bio *bio)
 {
 	return DM_MAPIO_KILL;
@@ -82,14 +88,17 @@ static int ended_map_live(struct cowsnap_state *s, struct bio *bio)
 
 const struct cowsnap_mode_ops cowsnap_quiesce_ops = {
 	.map = { quiesce_map, quiesce_map },
+	.discard = quiesce_map,
 };
 
 const struct cowsnap_mode_ops cowsnap_merge_ops = {
 	.map = { merge_map_live, kill_map },
+	.discard = merge_discard,
 };
 
 const struct cowsnap_mode_ops cowsnap_ended_ops = {
 	.map = { ended_map_live, kill_map },
+	.discard = ended_map_live,
 };
 
 /* ---- names for status ---- */

@@ -43,20 +43,13 @@ static int park_bio(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
-/* A flush to the origin: nothing was written there. */
-static int flush_nothing(struct bio *bio)
-{
-	bio_endio(bio);
-	return DM_MAPIO_SUBMITTED;
-}
-
 static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 {
 	u64 store_chunk;
 
 	if (!bio_sectors(bio)) {
-		if (!dm_bio_get_target_bio_nr(bio))
-			return flush_nothing(bio);
+		if (!dm_bio_get_target_bio_nr(bio))	/* origin: unwritten */
+			return cowsnap_map_nothing(bio);
 		cowsnap_io_get(s, bio);
 		return park_bio(s, bio);	/* commit, then flush */
 	}
@@ -77,10 +70,16 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+/* Never called: a row view takes no discards (set_target_limits()). */
+static int row_discard(struct cowsnap_state *s, struct bio *bio)
+{
+	return cowsnap_map_nothing(bio);
+}
+
 static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 {
-	if (!bio_sectors(bio))
-		return flush_nothing(bio);
+	if (!bio_sectors(bio))		/* nothing written through it */
+		return cowsnap_map_nothing(bio);
 	if (op_is_write(bio_op(bio)))
 		return DM_MAPIO_KILL;		/* a read-only view */
 	if (!cowsnap_io_get(s, bio))
@@ -373,6 +372,7 @@ static void row_drain(struct cowsnap_state *s)
 
 const struct cowsnap_mode_ops cowsnap_row_ops = {
 	.map = { row_map_live, row_map_snap },
+	.discard = row_discard,
 	.handle = row_handle,
 	.process = row_process,
 	.commit = row_commit,

@@ -128,9 +128,7 @@ static void io_ref_release(struct percpu_ref *ref)
 /* Worker: map @bio again, under the current phase's tables. */
 void cowsnap_redispatch(struct cowsnap_state *s, struct bio *bio)
 {
-	const struct cowsnap_mode_ops *ops = READ_ONCE(s->ops);
-
-	switch (ops->map[cowsnap_pb(bio)->view](s, bio)) {
+	switch (cowsnap_map_bio(s, bio)) {
 	case DM_MAPIO_REMAPPED:
 		dm_submit_bio_remap(bio, NULL);
 		break;

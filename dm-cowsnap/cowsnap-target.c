@@ -225,14 +225,19 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
 
 /*
  * Two flush bios per flush: one for the origin, one for the store
- * (cowsnap_remap_flush()).  Discards and write-zeroes are not supported
- * while a snapshot exists: the block layer reports no support, so no
- * data the snapshot needs is ever dropped.
+ * (cowsnap_remap_flush()).  The live view of a cow store takes discards
+ * when its origin does (cow_discard() keeps what the snapshot needs);
+ * the other views take none: a row live view never writes the origin
+ * and keeps its store chunks, and a snapshot view is not discarded.
+ * Write-zeroes is left to the block layer, which writes zeroes.
  */
-static void set_target_limits(struct dm_target *ti)
+static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
 {
 	ti->num_flush_bios = 2;
 	ti->per_io_data_size = sizeof(struct cowsnap_bio);
+	if (ct->params.mode == COWSNAP_MODE_COW &&
+	    ct->params.view == COWSNAP_VIEW_LIVE)
+		ti->num_discard_bios = 1;
 }
 
 /*
@@ -290,7 +295,7 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = dm_set_target_max_io_len(ti, ct->params.chunk_sectors);
 	if (r)
 		goto bad_state;
-	set_target_limits(ti);
+	set_target_limits(ti, ct);
 	ct->params.origin_path = NULL;
 	ct->params.store_path = NULL;
 	ti->private = ct;
@@ -329,7 +334,7 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector =
 			dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return READ_ONCE(s->ops)->map[pb->view](s, bio);
+	return cowsnap_map_bio(s, bio);
 }
 
 static bool is_live(struct cowsnap_target *ct)

@@ -136,6 +136,8 @@ struct cowsnap_target;
  */
 struct cowsnap_mode_ops {
 	int (*map[2])(struct cowsnap_state *s, struct bio *bio);
+	/* map() of a discard (only a cow live view accepts them) */
+	int (*discard)(struct cowsnap_state *s, struct bio *bio);
 	/* worker: a bio map() deferred while holding an I/O reference */
 	void (*handle)(struct cowsnap_state *s, struct bio *bio);
 	/* worker: background work, every pass */
@@ -374,6 +376,23 @@ static inline bool cowsnap_valid(struct cowsnap_state *s)
 static inline struct cowsnap_bio *cowsnap_pb(struct bio *bio)
 {
 	return dm_per_bio_data(bio, sizeof(struct cowsnap_bio));
+}
+
+/* Map @bio with the current phase's table (cowsnap-phase.c). */
+static inline int cowsnap_map_bio(struct cowsnap_state *s, struct bio *bio)
+{
+	const struct cowsnap_mode_ops *ops = READ_ONCE(s->ops);
+
+	if (unlikely(bio_op(bio) == REQ_OP_DISCARD))
+		return ops->discard(s, bio);
+	return ops->map[cowsnap_pb(bio)->view](s, bio);
+}
+
+/* Complete @bio from map() without any I/O. */
+static inline int cowsnap_map_nothing(struct bio *bio)
+{
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
 }
 
 static inline u64 cowsnap_bio_chunk(struct cowsnap_state *s, struct bio *bio)
