@@ -577,7 +577,7 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 		*error = "Cannot create the kcopyd client";
 		goto bad;
 	}
-	s->wq = alloc_ordered_workqueue("kcowsnapd", WQ_MEM_RECLAIM);
+	s->wq = alloc_workqueue("kcowsnapd", WQ_MEM_RECLAIM, 0);
 	if (!s->wq) {
 		r = -ENOMEM;
 		*error = "Cannot create the workqueue";

@@ -260,7 +260,7 @@ struct cowsnap_state {
 	struct cowsnap_store *store;	/* worker only (cowsnap-store.h) */
 	struct cowsnap_index index;	/* committed exceptions; RCU lookups */
 	struct dm_kcopyd_client *kcopyd;
-	struct workqueue_struct *wq;	/* ordered: one worker pass at a time */
+	struct workqueue_struct *wq;	/* per-CPU; one work item: one pass at a time */
 	struct work_struct worker;
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;

@@ -36,6 +36,10 @@ copy_with_libs() {	# binary [path in the initramfs]
 		cp -L "$lib" "$stage$lib"
 	done
 }
+# COWSNAP_EXTRA_BINS: more host binaries for the VM (say /usr/bin/perf
+# to profile inside the guest).
+# shellcheck disable=SC2206
+bins+=(${COWSNAP_EXTRA_BINS:-})
 for f in "${bins[@]}"; do copy_with_libs "$f"; done
 ln -s /usr/bin/kmod "$stage/sbin/modprobe"
 ln -s /usr/bin/kmod "$stage/sbin/insmod"
