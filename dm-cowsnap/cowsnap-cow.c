@@ -36,9 +36,14 @@ static int park_bio(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
+/*
+ * Reads go whole to the origin; so do writes to a run of chunks whose
+ * exceptions have settled.  A write to any other chunk is trimmed to
+ * that chunk and parked.
+ */
 static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 {
-	u64 store_chunk;
+	u64 unused;
 
 	if (!bio_sectors(bio))
 		return cowsnap_remap_flush(s, bio);
@@ -46,36 +51,10 @@ static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);	/* the phase is changing */
 	bio_set_dev(bio, s->origin_bdev);
 	if (!op_is_write(bio_op(bio)) || !cowsnap_valid(s) ||
-	    cowsnap_index_lookup_settled(&s->index, cowsnap_bio_chunk(s, bio),
-					 &store_chunk))
+	    cowsnap_clip_run(s, bio, cowsnap_index_lookup_settled,
+			     COWSNAP_RUN_FOUND, &unused))
 		return DM_MAPIO_REMAPPED;
 	return park_bio(s, bio);
-}
-
-#define DISCARD_RUN_MAX	1024	/* chunks looked up for one discard bio */
-
-/*
- * Trim the discard @bio to its first run of chunks alike (at most
- * DISCARD_RUN_MAX); dm core sends the rest as another bio.  True if
- * their exceptions have settled.
- */
-static bool discard_run(struct cowsnap_state *s, struct bio *bio)
-{
-	u64 first = cowsnap_bio_chunk(s, bio);
-	u64 last = cowsnap_sector_to_chunk(bio_end_sector(bio) - 1,
-					   s->chunk_shift);
-	bool settled;
-	u64 c, unused;
-
-	settled = cowsnap_index_lookup_settled(&s->index, first, &unused);
-	for (c = first + 1; c <= last && c - first < DISCARD_RUN_MAX; c++)
-		if (cowsnap_index_lookup_settled(&s->index, c, &unused) !=
-		    settled)
-			break;
-	if (c <= last)
-		dm_accept_partial_bio(bio, cowsnap_chunk_to_sector(c, s->chunk_shift) -
-				      bio->bi_iter.bi_sector);
-	return settled;
 }
 
 /*
@@ -84,23 +63,42 @@ static bool discard_run(struct cowsnap_state *s, struct bio *bio)
  * alone (a discard is a hint; nothing is copied only to be dropped).
  * The origin chunk of a chunk whose exception has settled holds live
  * data only, and the discard goes on to it.  An invalid snapshot needs
- * nothing: every discard goes on.
+ * nothing: every discard goes on.  Each bio covers a run of chunks alike.
+ * A discard that meets a phase change is completed without I/O: it is
+ * never deferred, as it cannot be trimmed outside map().
  */
 static int cow_discard(struct cowsnap_state *s, struct bio *bio)
 {
+	u64 unused;
+
 	if (!cowsnap_io_get(s, bio))
-		return park_bio(s, bio);	/* the phase is changing */
+		return cowsnap_map_nothing(bio);	/* the phase is changing */
 	bio_set_dev(bio, s->origin_bdev);
-	if (!cowsnap_valid(s) || discard_run(s, bio))
+	if (!cowsnap_valid(s) ||
+	    cowsnap_clip_run(s, bio, cowsnap_index_lookup_settled,
+			     COWSNAP_RUN_FOUND | COWSNAP_RUN_MISSING, &unused))
 		return DM_MAPIO_REMAPPED;
 	return cowsnap_map_nothing(bio);
 }
 
+/*
+ * A read of the snapshot view: a run of chunks whose exceptions are in
+ * a row in the store is read from there as one bio (an exception never
+ * goes away while the snapshot runs); any other read is trimmed to its
+ * first chunk.
+ */
 static int cow_map_snap_read(struct cowsnap_state *s, struct bio *bio)
 {
 	struct cowsnap_bio *pb = cowsnap_pb(bio);
 	u64 chunk = cowsnap_bio_chunk(s, bio);
 	u64 store_chunk;
+
+	if (cowsnap_clip_run(s, bio, cowsnap_index_lookup,
+			     COWSNAP_RUN_FOUND | COWSNAP_RUN_CONTIGUOUS,
+			     &store_chunk)) {
+		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
+		return DM_MAPIO_REMAPPED;
+	}
 
 	/*
 	 * Track first, then look up; release_pending() inserts, then looks
@@ -131,6 +129,7 @@ static int cow_map_snap(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);
 	if (!op_is_write(bio_op(bio)))
 		return cow_map_snap_read(s, bio);
+	cowsnap_clip_chunk(s, bio);
 	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 		return DM_MAPIO_REMAPPED;

@@ -43,6 +43,28 @@ static int park_bio(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
+/*
+ * A read of the live view: a run of chunks never redirected is read
+ * from the origin, a run of redirected chunks whose store chunks are in
+ * a row from the store, each as one bio.
+ */
+static int row_map_read(struct cowsnap_state *s, struct bio *bio)
+{
+	u64 store_chunk;
+
+	if (cowsnap_clip_run(s, bio, cowsnap_index_lookup, COWSNAP_RUN_FOUND |
+			     COWSNAP_RUN_MISSING | COWSNAP_RUN_CONTIGUOUS,
+			     &store_chunk))
+		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
+	else
+		bio_set_dev(bio, s->origin_bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Live view: reads as above; a write is trimmed to its first chunk,
+ * written to its store chunk or redirected by the worker.
+ */
 static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 {
 	u64 store_chunk;
@@ -58,16 +80,16 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 		return DM_MAPIO_KILL;
 	if (!cowsnap_io_get(s, bio))
 		return park_bio(s, bio);	/* the phase is changing */
+	if (!op_is_write(bio_op(bio)))
+		return row_map_read(s, bio);
+	cowsnap_clip_chunk(s, bio);
 	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
 		if (bio->bi_opf & REQ_FUA)
 			return park_bio(s, bio);	/* commit first */
 		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 		return DM_MAPIO_REMAPPED;
 	}
-	if (op_is_write(bio_op(bio)))
-		return park_bio(s, bio);
-	bio_set_dev(bio, s->origin_bdev);
-	return DM_MAPIO_REMAPPED;
+	return park_bio(s, bio);
 }
 
 /* Never called: a row view takes no discards (set_target_limits()). */
@@ -76,6 +98,7 @@ static int row_discard(struct cowsnap_state *s, struct bio *bio)
 	return cowsnap_map_nothing(bio);
 }
 
+/* Every read goes whole to the origin, which never changes. */
 static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 {
 	if (!bio_sectors(bio))		/* nothing written through it */

@@ -84,9 +84,78 @@ void cowsnap_run_worker(struct cowsnap_state *s)
 	flush_work(&s->worker);
 }
 
+/*
+ * Bios may span chunks (the target sets no max_io_len): a bio that goes
+ * on whole to one device is mapped whole, any other is trimmed in map()
+ * with dm_accept_partial_bio(), and dm core sends the rest as a new bio.
+ * Trimming is only possible in map(), so every bio is trimmed to one
+ * chunk before it is deferred: the worker only ever sees single-chunk
+ * bios, and trimming one again does nothing.
+ */
+
+/* Trim @bio to its first chunk. */
+void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio)
+{
+	sector_t left = s->chunk_sectors -
+		cowsnap_sector_in_chunk(bio->bi_iter.bi_sector, s->chunk_shift);
+
+	if (bio_sectors(bio) > left)
+		dm_accept_partial_bio(bio, left);
+}
+
+#define CLIP_RUN_MAX	1024	/* chunks looked up for one bio */
+
+/* Is chunk @c like the run's first chunk (@found, at store chunk @at)? */
+static bool run_goes_on(struct cowsnap_state *s, cowsnap_lookup_fn lookup,
+			unsigned int runs, u64 c, bool found, u64 at)
+{
+	u64 store_chunk;
+
+	if (lookup(&s->index, c, &store_chunk) != found)
+		return false;
+	return !found || !(runs & COWSNAP_RUN_CONTIGUOUS) || store_chunk == at;
+}
+
+/*
+ * Trim @bio to its first run of chunks alike (at most CLIP_RUN_MAX):
+ * all found by @lookup, or none; a kind not in @runs (COWSNAP_RUN_*)
+ * has runs of one chunk, and with COWSNAP_RUN_CONTIGUOUS a run of found
+ * chunks is also one run of store chunks.  Returns whether the first
+ * chunk was found, and its store chunk in *@store_chunk if so.  Each
+ * chunk is looked up once, however the bio is split.
+ */
+bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
+		      cowsnap_lookup_fn lookup, unsigned int runs,
+		      u64 *store_chunk)
+{
+	u64 first = cowsnap_bio_chunk(s, bio);
+	u64 last = cowsnap_sector_to_chunk(bio_end_sector(bio) - 1,
+					   s->chunk_shift);
+	bool found;
+	u64 c;
+
+	found = lookup(&s->index, first, store_chunk);
+	if (!(runs & (found ? COWSNAP_RUN_FOUND : COWSNAP_RUN_MISSING))) {
+		cowsnap_clip_chunk(s, bio);
+		return found;
+	}
+	for (c = first + 1; c <= last && c - first < CLIP_RUN_MAX; c++)
+		if (!run_goes_on(s, lookup, runs, c, found,
+				 *store_chunk + (c - first)))
+			break;
+	if (c <= last)
+		dm_accept_partial_bio(bio, cowsnap_chunk_to_sector(c, s->chunk_shift) -
+				      bio->bi_iter.bi_sector);
+	return found;
+}
+
+/* Leave @bio to the worker; trimmed to one chunk first (see above). */
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio)
 {
 	unsigned long flags;
+
+	if (bio_sectors(bio))
+		cowsnap_clip_chunk(s, bio);
 
 	spin_lock_irqsave(&s->lock, flags);
 	bio_list_add(&s->deferred, bio);

@@ -292,9 +292,6 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = state_get(ct, &ti->error);
 	if (r)
 		goto bad_devices;
-	r = dm_set_target_max_io_len(ti, ct->params.chunk_sectors);
-	if (r)
-		goto bad_state;
 	set_target_limits(ti, ct);
 	ct->params.origin_path = NULL;
 	ct->params.store_path = NULL;
@@ -302,8 +299,6 @@ static int cowsnap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	cowsnap_state_attach(ct->state, ct);
 	return 0;
 
-bad_state:
-	state_put(ct->state);
 bad_devices:
 	put_devices(ti, ct);
 bad_params:

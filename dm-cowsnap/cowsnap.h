@@ -326,6 +326,16 @@ void cowsnap_state_exit(struct cowsnap_state *s);
 void cowsnap_state_attach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_state_detach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio);
+typedef bool (*cowsnap_lookup_fn)(struct cowsnap_index *ix, u64 origin_chunk,
+				  u64 *store_chunk);
+void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);
+/* cowsnap_clip_run(): which runs a bio may span */
+#define COWSNAP_RUN_FOUND	1	/* chunks with an exception */
+#define COWSNAP_RUN_MISSING	2	/* chunks without one */
+#define COWSNAP_RUN_CONTIGUOUS	4	/* found: store chunks in a row too */
+bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
+		      cowsnap_lookup_fn lookup, unsigned int runs,
+		      u64 *store_chunk);
 void cowsnap_wake_worker(struct cowsnap_state *s);
 void cowsnap_run_worker(struct cowsnap_state *s);
 void cowsnap_raise_event(struct cowsnap_state *s);
