@@ -14,13 +14,11 @@ cp /tmp/expected /tmp/snapref
 random_file /tmp/rand 4096
 
 events() { dmsetup info "$1" | awk '/Event number/ {print $3}'; }
-# write_chunks FIRST COUNT: one 4 KiB write at the start of each chunk.
+# write_chunks FIRST COUNT: first writes to COUNT whole chunks (one dd).
 write_chunks() {
-	c=$1
-	while [ $c -lt $(($1 + $2)) ]; do
-		write_both /dev/mapper/cs_live /tmp/expected /tmp/rand $((c * 8)) 8 || return 1
-		c=$((c + 1))
-	done
+	src=$(rnd $((1024 - $2)))	# /tmp/rand holds 1024 chunks
+	dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 skip="$src" seek="$1" count="$2" conv=notrunc,fsync 2>/dev/null &&
+	dd if=/tmp/rand of=/tmp/expected bs=4096 skip="$src" seek="$1" count="$2" conv=notrunc 2>/dev/null
 }
 pair() {	# STORE_DEV [features]: the two views over cs_o
 	dm_create cs_live "0 $OLEN cowsnap /dev/mapper/cs_o $1 cow 8 live $2" &&
