@@ -54,6 +54,7 @@ static int merge_map_live(struct cowsnap_state *s, struct bio *bio)
 
 	if (!bio_sectors(bio))
 		return cowsnap_remap_flush(s, bio);
+	cowsnap_clip_chunk(s, bio);	/* tracked and mapped by chunk */
 	if (!cowsnap_track_or_wait(s, bio, chunk))
 		return DM_MAPIO_SUBMITTED;	/* its batch is being copied */
 	if (cowsnap_index_lookup(&s->index, chunk, &store_chunk)) {
@@ -65,7 +66,10 @@ static int merge_map_live(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
-/* A discard during a merge: the chunk may still be copied, keep it. */
+/*
+ * A discard while quiescing or merging: completed without I/O (the
+ * chunk may still be copied; a discard is never deferred).
+ */
 static int merge_discard(struct cowsnap_state *s, struct bio *bio)
 {
 	return cowsnap_map_nothing(bio);
@@ -88,7 +92,7 @@ static int ended_map_live(struct cowsnap_state *s, struct bio *bio)
 
 const struct cowsnap_mode_ops cowsnap_quiesce_ops = {
 	.map = { quiesce_map, quiesce_map },
-	.discard = quiesce_map,
+	.discard = merge_discard,
 };
 
 const struct cowsnap_mode_ops cowsnap_merge_ops = {
