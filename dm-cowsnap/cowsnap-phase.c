@@ -368,7 +368,8 @@ static void release_batch(struct cowsnap_state *s, bool merged)
 	spin_unlock_irq(&s->lock);
 	cowsnap_redispatch_list(s, &bios);
 	if (merged) {
-		synchronize_rcu();	/* no lookup sees them any more */
+		/* no lookup sees them any more; expedited: one per batch */
+		synchronize_rcu_expedited();
 		for (i = 0; i < s->batch_nr; i++)
 			if (s->batch[i].removed)
 				cowsnap_index_free(s->batch[i].removed);
