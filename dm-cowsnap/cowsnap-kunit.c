@@ -551,6 +551,37 @@ static void index_insert_lookup(struct kunit *test)
 	cowsnap_index_destroy(&ix);
 }
 
+static void index_draining(struct kunit *test)
+{
+	struct cowsnap_index ix;
+	u64 store = 0;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1000), 0);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert_draining(&ix, 9, 42), 0);
+	/* Found by a plain lookup, with the store chunk unmarked... */
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup(&ix, 9, &store));
+	KUNIT_EXPECT_EQ(test, store, 42ULL);
+	/* ...but not settled yet. */
+	store = 0;
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup_settled(&ix, 9, &store));
+	KUNIT_EXPECT_EQ(test, store, 0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, 9, 43), -EEXIST);
+	cowsnap_index_settle(&ix, 9);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup_settled(&ix, 9, &store));
+	KUNIT_EXPECT_EQ(test, store, 42ULL);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup(&ix, 9, &store));
+	KUNIT_EXPECT_EQ(test, store, 42ULL);
+	/* Missing chunks are neither; settling one does nothing. */
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup_settled(&ix, 10, &store));
+	cowsnap_index_settle(&ix, 10);
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup(&ix, 10, &store));
+	/* A plain insert is settled at once. */
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, 11, 7), 0);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup_settled(&ix, 11, &store));
+	KUNIT_EXPECT_EQ(test, store, 7ULL);
+	cowsnap_index_destroy(&ix);
+}
+
 static void index_many(struct kunit *test)
 {
 	struct cowsnap_index ix;
@@ -587,6 +618,7 @@ static void index_sizing(struct kunit *test)
 
 static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_insert_lookup),
+	KUNIT_CASE(index_draining),
 	KUNIT_CASE(index_many),
 	KUNIT_CASE(index_sizing),
 	{}
