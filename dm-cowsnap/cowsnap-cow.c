@@ -198,9 +198,8 @@ static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 
 static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
-	struct bio *bio;
-
 	bool insert = cowsnap_valid(s) && !p->error;
+	struct bio *bio;
 
 	/*
 	 * Snapshot reads that find the exception go to the store; those

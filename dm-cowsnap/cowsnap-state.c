@@ -134,6 +134,7 @@ bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 	bool found;
 	u64 c;
 
+	*store_chunk = 0;	/* only a found chunk has one */
 	found = lookup(&s->index, first, store_chunk);
 	if (!(runs & (found ? COWSNAP_RUN_FOUND : COWSNAP_RUN_MISSING))) {
 		cowsnap_clip_chunk(s, bio);
