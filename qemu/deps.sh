@@ -35,8 +35,9 @@ done
 [ ${#missing[@]} = 0 ] || apt_install "${missing[@]}"
 
 # Debian's 6.12 kernel: an unsigned image with its headers.  Use one that
-# is installed, or install the newest version that has both.
-have612=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-6.12.*+deb12-amd64-unsigned' 2>/dev/null |
+# is installed, or install the newest version that has both.  dpkg-query
+# fails when no such package was ever known: that is "none" here.
+have612=$({ dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-6.12.*+deb12-amd64-unsigned' 2>/dev/null || true; } |
 	awk '/install ok installed/ {print $1}' | sed 's/^linux-image-//; s/-unsigned$//' | sort -V | tail -1)
 if [ -z "$have612" ] || ! installed "linux-headers-$have612"; then
 	[ "$apt_updated" = 1 ] || { apt-get update -q >/dev/null; apt_updated=1; }
