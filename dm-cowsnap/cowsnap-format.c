@@ -10,6 +10,7 @@
 #include <linux/string.h>
 #include <linux/errno.h>
 #include <linux/crc32c.h>
+#include <linux/crc32.h>
 #include <asm/byteorder.h>
 #endif
 
@@ -23,6 +24,19 @@ u32 cowsnap_block_csum(const void *block, u32 seed)
 		      COWSNAP_BLOCK_SIZE - CSUM_OFFSET);
 }
 
+/*
+ * The same checksum, of a block whose bytes from @used on are all zero:
+ * the zeros are appended in logarithmic time, not read (an exception
+ * block is mostly zero until it fills, and it is sealed at every commit).
+ */
+static u32 block_csum_zero_tail(const void *block, u32 seed, size_t used)
+{
+	u32 crc = crc32c(seed, (const u8 *)block + CSUM_OFFSET,
+			 used - CSUM_OFFSET);
+
+	return __crc32c_le_shift(crc, COWSNAP_BLOCK_SIZE - used);
+}
+
 static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
 {
 	struct cowsnap_disk_header *h = block;
@@ -33,11 +47,12 @@ static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
 	h->generation = cpu_to_le64(generation);
 }
 
-static void header_seal(void *block, u32 seed)
+/* Seal a block whose bytes from @used on are zero. */
+static void header_seal(void *block, u32 seed, size_t used)
 {
 	struct cowsnap_disk_header *h = block;
 
-	h->csum = cpu_to_le32(cowsnap_block_csum(block, seed));
+	h->csum = cpu_to_le32(block_csum_zero_tail(block, seed, used));
 }
 
 static bool block_is_zero(const void *block)
@@ -119,7 +134,7 @@ void cowsnap_sb_encode(void *block, const struct cowsnap_sb *sb)
 	d->merge_cursor = cpu_to_le64(sb->merge_cursor);
 	d->merge_total = cpu_to_le64(sb->merge_total);
 	memcpy(d->origin_id, sb->origin_id, sizeof(d->origin_id));
-	header_seal(block, COWSNAP_SB_CSUM_SEED);
+	header_seal(block, COWSNAP_SB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
 }
 
 static void sb_fields_decode(const struct cowsnap_disk_sb *d,
@@ -350,7 +365,8 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 	d->nr_entries = cpu_to_le32(nr);
 	d->store_nonce = cpu_to_le64(nonce);
 	memcpy(d->entries, e, nr * sizeof(*e));
-	header_seal(block, COWSNAP_EB_CSUM_SEED);
+	header_seal(block, COWSNAP_EB_CSUM_SEED,
+		    offsetof(struct cowsnap_disk_eb, entries) + nr * sizeof(*e));
 }
 
 int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err)

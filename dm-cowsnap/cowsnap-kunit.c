@@ -342,7 +342,7 @@ static void format_sb_corruptions(struct kunit *test)
 		cowsnap_sb_encode(b, &in);
 		memcpy(b + c->offset, &v, sizeof(v));
 		if (c->reseal)
-			header_seal(b, COWSNAP_SB_CSUM_SEED);
+			header_seal(b, COWSNAP_SB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
 		r = cowsnap_sb_decode(b, &out, err);
 		KUNIT_EXPECT_EQ_MSG(test, r, c->want, "corruption %s", c->name);
 		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(err, c->msg),
@@ -387,7 +387,7 @@ static void format_seeds_differ(struct kunit *test)
 	KUNIT_EXPECT_NE(test, cowsnap_block_csum(b, COWSNAP_SB_CSUM_SEED),
 			cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED));
 	/* Type forged to look like a superblock: the seed still rejects it. */
-	header_seal(b, COWSNAP_EB_CSUM_SEED);
+	header_seal(b, COWSNAP_EB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
 	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, sb, err), -EILSEQ);
 }
 
@@ -415,7 +415,7 @@ static void format_eb_round_trip(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, d->entries, e, n * sizeof(*e));
 	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 43, 77, err), -EBADMSG);
 	d->nr_entries = cpu_to_le32(n + 1);
-	header_seal(b, COWSNAP_EB_CSUM_SEED);
+	header_seal(b, COWSNAP_EB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
 	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -EBADMSG);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "at most 253 fit"));
 	b[100] ^= 1;

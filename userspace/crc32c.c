@@ -30,3 +30,10 @@ u32 crc32c(u32 crc, const void *buf, unsigned int len)
 		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
 }
+
+u32 __crc32c_le_shift(u32 crc, size_t len)
+{
+	while (len--)
+		crc = crc32c_table[crc & 0xff] ^ (crc >> 8);
+	return crc;
+}

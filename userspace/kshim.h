@@ -55,4 +55,7 @@ typedef int64_t s64;
  */
 u32 crc32c(u32 crc, const void *buf, unsigned int len);
 
+/* __crc32c_le_shift() - crc32c() of @crc over @len zero bytes. */
+u32 __crc32c_le_shift(u32 crc, size_t len);
+
 #endif /* COWSNAP_KSHIM_H */
