@@ -161,25 +161,42 @@ static void release_bio(struct cowsnap_state *s, struct bio *bio)
 	dm_submit_bio_remap(bio, NULL);
 }
 
-static struct cowsnap_pending *new_pending(struct cowsnap_state *s, u64 chunk)
+/* A new pending exception of @chunk, with @bio waiting for it. */
+static bool new_pending(struct cowsnap_state *s, u64 chunk, struct bio *bio)
 {
 	struct cowsnap_pending *p;
 	u64 store_chunk;
 
 	if (cowsnap_store_alloc(s->store, &store_chunk)) {
 		cowsnap_invalidate(s, COWSNAP_REASON_STORE_FULL);
-		return NULL;
+		return false;
 	}
 	cowsnap_check_space(s);
-	p = cowsnap_new_pending(s, chunk, store_chunk);
+	p = cowsnap_alloc_pending(s, GFP_NOIO);
+	bio_list_add(&p->bios, bio);
+	spin_lock_irq(&s->pending_lock);
+	__cowsnap_hash_pending(s, p, chunk, store_chunk);
+	spin_unlock_irq(&s->pending_lock);
 	list_add_tail(&p->list, &s->copy_queue);
+	return true;
+}
+
+/* Let @bio wait for the pending exception of @chunk, if there is one. */
+static bool join_pending(struct cowsnap_state *s, u64 chunk, struct bio *bio)
+{
+	struct cowsnap_pending *p;
+
+	spin_lock_irq(&s->pending_lock);
+	p = __cowsnap_find_pending(s, chunk);
+	if (p)
+		bio_list_add(&p->bios, bio);
+	spin_unlock_irq(&s->pending_lock);
 	return p;
 }
 
 static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 {
 	u64 chunk = cowsnap_bio_chunk(s, bio);
-	struct cowsnap_pending *p;
 	u64 store_chunk;
 
 	if (!cowsnap_valid(s) ||
@@ -187,12 +204,7 @@ static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 		release_bio(s, bio);
 		return;
 	}
-	p = cowsnap_find_pending(s, chunk);
-	if (!p)
-		p = new_pending(s, chunk);
-	if (p)
-		bio_list_add(&p->bios, bio);
-	else
+	if (!join_pending(s, chunk, bio) && !new_pending(s, chunk, bio))
 		release_bio(s, bio);	/* the store is full: now invalid */
 }
 
@@ -217,6 +229,7 @@ static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 	cowsnap_wait_untracked(s, p->origin_chunk);
 	if (insert)
 		cowsnap_index_settle(&s->index, p->origin_chunk);
+	cowsnap_unhash_pending(s, p);
 	while ((bio = bio_list_pop(&p->bios)))
 		release_bio(s, bio);
 	cowsnap_free_pending(s, p);
@@ -295,4 +308,5 @@ const struct cowsnap_mode_ops cowsnap_cow_ops = {
 	.process = cow_process,
 	.commit = cow_commit,
 	.drain = cow_drain,
+	/* no .end_io: no cow bio names a pending exception */
 };

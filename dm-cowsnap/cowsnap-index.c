@@ -122,51 +122,67 @@ int cowsnap_index_insert_draining(struct cowsnap_index *ix, u64 origin_chunk,
 void cowsnap_index_settle(struct cowsnap_index *ix, u64 origin_chunk)
 {
 	struct cowsnap_exception *e;
+	unsigned long flags;
 
-	spin_lock(&ix->insert_lock);
+	spin_lock_irqsave(&ix->insert_lock, flags);
 	e = __find(bucket(ix, origin_chunk), origin_chunk);
 	if (e)
 		WRITE_ONCE(e->store_chunk,
 			   e->store_chunk & ~COWSNAP_INDEX_DRAINING);
-	spin_unlock(&ix->insert_lock);
+	spin_unlock_irqrestore(&ix->insert_lock, flags);
 }
 
-int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
-			 u64 store_chunk)
+struct cowsnap_exception *cowsnap_index_entry_alloc(gfp_t gfp)
+{
+	return kmem_cache_alloc(exception_cache, gfp);
+}
+
+int cowsnap_index_insert_entry(struct cowsnap_index *ix,
+			       struct cowsnap_exception *e, u64 origin_chunk,
+			       u64 store_chunk)
 {
 	struct hlist_head *head = bucket(ix, origin_chunk);
-	struct cowsnap_exception *e;
+	unsigned long flags;
 	int r = 0;
 
-	/* Small and rare: an exception committed on disk must be indexed. */
-	e = kmem_cache_alloc(exception_cache, GFP_NOIO | __GFP_NOFAIL);
 	e->origin_chunk = origin_chunk;
 	e->store_chunk = store_chunk;
-	spin_lock(&ix->insert_lock);
+	spin_lock_irqsave(&ix->insert_lock, flags);
 	if (__find(head, origin_chunk)) {
 		r = -EEXIST;
 	} else {
 		hlist_add_head_rcu(&e->node, head);
 		ix->count++;
 	}
-	spin_unlock(&ix->insert_lock);
+	spin_unlock_irqrestore(&ix->insert_lock, flags);
 	if (r)
 		kmem_cache_free(exception_cache, e);
 	return r;
+}
+
+int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
+			 u64 store_chunk)
+{
+	/* Small and rare: an exception committed on disk must be indexed. */
+	struct cowsnap_exception *e =
+		cowsnap_index_entry_alloc(GFP_NOIO | __GFP_NOFAIL);
+
+	return cowsnap_index_insert_entry(ix, e, origin_chunk, store_chunk);
 }
 
 struct cowsnap_exception *cowsnap_index_remove(struct cowsnap_index *ix,
 					       u64 origin_chunk)
 {
 	struct cowsnap_exception *e;
+	unsigned long flags;
 
-	spin_lock(&ix->insert_lock);
+	spin_lock_irqsave(&ix->insert_lock, flags);
 	e = __find(bucket(ix, origin_chunk), origin_chunk);
 	if (e) {
 		hlist_del_rcu(&e->node);
 		ix->count--;
 	}
-	spin_unlock(&ix->insert_lock);
+	spin_unlock_irqrestore(&ix->insert_lock, flags);
 	return e;
 }
 

@@ -8,8 +8,11 @@
  * and may be called from any context, map() included.  Inserts are
  * serialised by the index's insert lock, and so are removals (a merge
  * removes the exceptions it copied back, freed after an RCU grace
- * period).  cowsnap_index_clear() and cowsnap_index_destroy() free every
- * entry and must only run when no lookup can start any more.
+ * period).  The lock is taken with interrupts off: an entry allocated
+ * beforehand (cowsnap_index_entry_alloc()) may be inserted from a bio's
+ * completion, whatever its context.  cowsnap_index_clear() and
+ * cowsnap_index_destroy() free every entry and must only run when no
+ * lookup can start any more.
  *
  * Memory: sizeof(struct cowsnap_exception) (32 bytes, from a slab cache)
  * per exception, plus 8 bytes per bucket (about one bucket per two
@@ -42,7 +45,7 @@ struct cowsnap_exception {
 struct cowsnap_index {
 	struct hlist_head *buckets;
 	u32 bits;
-	spinlock_t insert_lock;		/* serialises inserts */
+	spinlock_t insert_lock;		/* serialises inserts, removals */
 	u64 count;			/* entries; insert_lock */
 };
 
@@ -62,6 +65,22 @@ bool cowsnap_index_lookup(struct cowsnap_index *ix, u64 origin_chunk,
  */
 int cowsnap_index_insert(struct cowsnap_index *ix, u64 origin_chunk,
 			 u64 store_chunk);
+
+/*
+ * cowsnap_index_entry_alloc() - an entry for cowsnap_index_insert_entry(),
+ * or NULL.  Never sleeps with @gfp GFP_NOWAIT.  Free an entry that was
+ * not inserted with cowsnap_index_free().
+ */
+struct cowsnap_exception *cowsnap_index_entry_alloc(gfp_t gfp);
+
+/*
+ * cowsnap_index_insert_entry() - as cowsnap_index_insert(), with an entry
+ * from cowsnap_index_entry_alloc(), which the index owns from now on
+ * (freed at once on -EEXIST).  Never sleeps; any context.
+ */
+int cowsnap_index_insert_entry(struct cowsnap_index *ix,
+			       struct cowsnap_exception *e, u64 origin_chunk,
+			       u64 store_chunk);
 
 /*
  * cowsnap_index_lookup_settled() - as cowsnap_index_lookup(), but an

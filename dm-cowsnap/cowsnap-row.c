@@ -5,16 +5,20 @@
  * While the snapshot exists the origin is never written.
  *
  * Live view: a chunk with an exception is read from and written to its
- * store chunk; the others are read from the origin.  The first write to
- * a chunk is left to the worker, which takes a free store chunk and
- * - for a write covering the whole chunk, sends the write there, with
- *   its completion hooked: the exception is indexed, and the bio
- *   completed, only once the data is in the store;
- * - for a smaller write, first fills the store chunk with the origin
- *   chunk (dm-kcopyd), indexes the exception, then sends the write.
+ * store chunk; the others are read from the origin.  A first write to a
+ * chunk takes a free store chunk:
+ * - a write covering the whole chunk is sent there from map() itself
+ *   (no worker on the way); when it ends, its end_io indexes the
+ *   exception before the bio completes, and leaves it to the worker to
+ *   add to the next commit;
+ * - a smaller write is left to the worker, which first fills the store
+ *   chunk with the origin chunk (dm-kcopyd), indexes the exception, then
+ *   sends the write.
  * So a chunk is always whole in the store: a partial write never leaves
  * the rest of its chunk wrong.  Writes to a chunk being redirected wait
- * for it.
+ * for it (they join its pending exception, under pending_lock).  Map
+ * leaves to the worker whatever needs it: no memory without waiting, a
+ * full store, a partial write, FUA to a chunk already redirected.
  *
  * Durability, as for dm-thin: an exception is added to the store's next
  * commit when its data is in the store; the commit happens at the next
@@ -61,13 +65,158 @@ static int row_map_read(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+/* What a first write to a chunk found (row_first_write()). */
+enum row_claim {
+	ROW_CLAIMED,	/* a new exception, written whole: remapped */
+	ROW_FILLING,	/* a new exception, filled first: the bio waits */
+	ROW_JOINED,	/* the bio waits for the chunk's pending exception */
+	ROW_MAPPED,	/* the chunk has its exception already */
+	ROW_NO_SPACE,	/* no free store chunk */
+};
+
 /*
- * Live view: reads as above; a write is trimmed to its first chunk,
- * written to its store chunk or redirected by the worker.
+ * A pending exception with its index entry, or NULL (only if it may
+ * not sleep).
+ */
+static struct cowsnap_pending *row_new_pending(struct cowsnap_state *s,
+					       bool may_sleep)
+{
+	struct cowsnap_pending *p;
+
+	p = cowsnap_alloc_pending(s, may_sleep ? GFP_NOIO : GFP_NOWAIT);
+	if (!p)
+		return NULL;
+	p->entry = cowsnap_index_entry_alloc(may_sleep ? GFP_NOIO | __GFP_NOFAIL :
+							 GFP_NOWAIT);
+	if (!p->entry) {
+		cowsnap_free_pending(s, p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Make @p the pending exception of @chunk, with a new store chunk, or
+ * say why not; a bio that finds a pending exception joins it.  A
+ * pending exception is unhashed only once its exception is indexed, so
+ * a chunk with neither has no exception.  Any context.
+ */
+static enum row_claim row_claim(struct cowsnap_state *s, struct bio *bio,
+				u64 chunk, struct cowsnap_pending *p,
+				u64 *store_chunk)
+{
+	enum row_claim r = ROW_CLAIMED;
+	struct cowsnap_pending *other;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->pending_lock, flags);
+	other = __cowsnap_find_pending(s, chunk);
+	if (other) {
+		bio_list_add(&other->bios, bio);
+		r = ROW_JOINED;
+	} else if (cowsnap_index_lookup(&s->index, chunk, store_chunk)) {
+		r = ROW_MAPPED;
+	} else if (cowsnap_store_alloc(s->store, store_chunk)) {
+		r = ROW_NO_SPACE;
+	} else {
+		__cowsnap_hash_pending(s, p, chunk, *store_chunk);
+	}
+	spin_unlock_irqrestore(&s->pending_lock, flags);
+	return r;
+}
+
+static bool covers_chunk(struct cowsnap_state *s, struct bio *bio, u64 chunk)
+{
+	sector_t start = cowsnap_chunk_to_sector(chunk, s->chunk_shift);
+
+	return bio->bi_iter.bi_sector == start &&
+	       bio_sectors(bio) == min_t(sector_t, s->chunk_sectors,
+					 s->origin_sectors - start);
+}
+
+/*
+ * A first write to @chunk, with @p (used or freed).  A write covering
+ * the chunk is pointed at the new store chunk, its exception indexed
+ * when it ends (row_end_io()); a smaller one waits for the store chunk
+ * to be filled from the origin.  Any context but for ROW_FILLING (map
+ * never asks for it).
+ */
+static enum row_claim row_first_write(struct cowsnap_state *s,
+				      struct bio *bio, u64 chunk,
+				      struct cowsnap_pending *p,
+				      u64 *store_chunk)
+{
+	enum row_claim r = row_claim(s, bio, chunk, p, store_chunk);
+
+	if (r != ROW_CLAIMED) {
+		cowsnap_free_pending(s, p);
+		return r;
+	}
+	if (covers_chunk(s, bio, chunk)) {
+		cowsnap_pb(bio)->pending = p;
+		cowsnap_remap(s, bio, s->store_bdev, *store_chunk);
+		return ROW_CLAIMED;
+	}
+	spin_lock_irq(&s->pending_lock);
+	bio_list_add(&p->bios, bio);
+	spin_unlock_irq(&s->pending_lock);
+	list_add_tail(&p->list, &s->copy_queue);
+	return ROW_FILLING;
+}
+
+/* Map: the worker raises the low-water event. */
+static void row_note_space(struct cowsnap_state *s)
+{
+	u64 low = READ_ONCE(s->low_water);
+
+	if (low && !READ_ONCE(s->low_water_raised) &&
+	    cowsnap_store_free_chunks(s->store) < low)
+		cowsnap_wake_worker(s);
+}
+
+/* A write to a chunk with an exception; FUA commits first (worker). */
+static int row_map_mapped(struct cowsnap_state *s, struct bio *bio,
+			  u64 store_chunk)
+{
+	if (bio->bi_opf & REQ_FUA)
+		return park_bio(s, bio);
+	cowsnap_remap(s, bio, s->store_bdev, store_chunk);
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Map, a first write covering its chunk: straight to a new store chunk.
+ * Anything that needs more (memory, space) is left to the worker.
+ */
+static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
+			       u64 chunk)
+{
+	struct cowsnap_pending *p = row_new_pending(s, false);
+	u64 store_chunk;
+
+	if (!p)
+		return park_bio(s, bio);
+	switch (row_first_write(s, bio, chunk, p, &store_chunk)) {
+	case ROW_CLAIMED:
+		row_note_space(s);
+		return DM_MAPIO_REMAPPED;
+	case ROW_JOINED:
+		return DM_MAPIO_SUBMITTED;
+	case ROW_MAPPED:
+		return row_map_mapped(s, bio, store_chunk);
+	default:
+		return park_bio(s, bio);	/* the policy applies */
+	}
+}
+
+/*
+ * Live view: reads as above; a write is trimmed to its first chunk and
+ * written to its store chunk, or to a new one if it covers the chunk;
+ * any other write is left to the worker.
  */
 static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 {
-	u64 store_chunk;
+	u64 chunk, store_chunk;
 
 	if (!bio_sectors(bio)) {
 		if (!dm_bio_get_target_bio_nr(bio))	/* origin: unwritten */
@@ -83,12 +232,11 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 	if (!op_is_write(bio_op(bio)))
 		return row_map_read(s, bio);
 	cowsnap_clip_chunk(s, bio);
-	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio), &store_chunk)) {
-		if (bio->bi_opf & REQ_FUA)
-			return park_bio(s, bio);	/* commit first */
-		cowsnap_remap(s, bio, s->store_bdev, store_chunk);
-		return DM_MAPIO_REMAPPED;
-	}
+	chunk = cowsnap_bio_chunk(s, bio);
+	if (cowsnap_index_lookup(&s->index, chunk, &store_chunk))
+		return row_map_mapped(s, bio, store_chunk);
+	if (covers_chunk(s, bio, chunk))
+		return row_map_first_write(s, bio, chunk);
 	return park_bio(s, bio);
 }
 
@@ -111,6 +259,47 @@ static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+/* ---- completion of a whole-chunk first write: any context ---- */
+
+/* Whole-chunk writes that may end before the worker adds them. */
+#define ROW_WRITTEN_BATCH	32
+
+/*
+ * The data of a new exception is in the store: index it (reads find it
+ * from now on), unhash it (later writes find the index), and leave it
+ * to the worker to add to the next commit.  A FUA write completes only
+ * after that commit.
+ */
+static int row_end_io(struct cowsnap_state *s, struct bio *bio,
+		      blk_status_t *error)
+{
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
+	struct cowsnap_pending *p = pb->pending;
+	unsigned long flags;
+	bool wake;
+
+	pb->pending = NULL;
+	p->error = blk_status_to_errno(*error);
+	if (!p->error) {
+		/* Cannot fail: the chunk has no exception, it is claimed */
+		WARN_ON_ONCE(cowsnap_index_insert_entry(&s->index, p->entry,
+							p->origin_chunk,
+							p->store_chunk));
+		p->entry = NULL;
+		if (bio->bi_opf & REQ_FUA)
+			p->fua_bio = bio;
+	}
+	cowsnap_unhash_pending(s, p);
+	wake = p->error || p->fua_bio || !bio_list_empty(&p->bios);
+	spin_lock_irqsave(&s->lock, flags);
+	list_add_tail(&p->list, &s->written);
+	wake |= ++s->written_nr >= ROW_WRITTEN_BATCH;
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (wake)
+		cowsnap_wake_worker(s);
+	return p->fua_bio ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;
+}
+
 /* ---- worker ---- */
 
 static void degrade(struct cowsnap_state *s)
@@ -118,19 +307,90 @@ static void degrade(struct cowsnap_state *s)
 	cowsnap_set_health(s, COWSNAP_DEGRADED, COWSNAP_REASON_STORE_IO_ERROR);
 }
 
-static int row_commit(struct cowsnap_state *s)
-{
-	int r = cowsnap_store_commit(s->store);
-
-	if (r)
-		degrade(s);
-	return r;
-}
-
 static void fail_bio(struct bio *bio, blk_status_t status)
 {
 	bio->bi_status = status;
 	bio_endio(bio);
+}
+
+static void row_handle(struct cowsnap_state *s, struct bio *bio);
+
+/* Bios that waited for an exception: on their way, or failed. */
+static void release_waiters(struct cowsnap_state *s, struct bio_list *bios,
+			    int error)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios))) {
+		if (error)
+			fail_bio(bio, BLK_STS_IOERR);
+		else
+			row_handle(s, bio);
+	}
+}
+
+/*
+ * Add the exceptions of the whole-chunk writes that ended to the next
+ * commit.  Their waiters go to @waiters; the FUA writes, to be completed
+ * after the commit, to @fua.
+ */
+static void take_written(struct cowsnap_state *s, struct bio_list *waiters,
+			 struct bio_list *fua)
+{
+	struct cowsnap_pending *p, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock_irq(&s->lock);
+	list_splice_init(&s->written, &done);
+	s->written_nr = 0;
+	spin_unlock_irq(&s->lock);
+	list_for_each_entry_safe(p, tmp, &done, list) {
+		if (!p->error &&
+		    cowsnap_store_add(s->store, p->origin_chunk, p->store_chunk))
+			p->error = -EIO;
+		if (p->error) {
+			degrade(s);
+			release_waiters(s, &p->bios, p->error);
+		}
+		bio_list_merge(waiters, &p->bios);
+		bio_list_init(&p->bios);
+		if (p->fua_bio) {
+			if (p->error)
+				p->fua_bio->bi_status = BLK_STS_IOERR;
+			bio_list_add(fua, p->fua_bio);
+		}
+		cowsnap_free_pending(s, p);
+	}
+}
+
+/*
+ * Add what ended to the store; commit if asked to or if a FUA write
+ * waits for it; complete the FUA writes; send the waiters on.
+ */
+static int settle_written(struct cowsnap_state *s, bool commit)
+{
+	struct bio_list waiters = BIO_EMPTY_LIST, fua = BIO_EMPTY_LIST;
+	struct bio *bio;
+	int r = 0;
+
+	take_written(s, &waiters, &fua);
+	if (commit || !bio_list_empty(&fua)) {
+		r = cowsnap_store_commit(s->store);
+		if (r)
+			degrade(s);
+	}
+	while ((bio = bio_list_pop(&fua))) {
+		if (r)
+			bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);		/* cowsnap_end_io() again */
+	}
+	release_waiters(s, &waiters, 0);
+	return r;
+}
+
+static int row_commit(struct cowsnap_state *s)
+{
+	return settle_written(s, true);
 }
 
 /* Send @bio to @store_chunk, committing first if it asks for FUA. */
@@ -145,24 +405,14 @@ static void write_to_store(struct cowsnap_state *s, struct bio *bio,
 	dm_submit_bio_remap(bio, NULL);
 }
 
-static void release_waiters(struct cowsnap_state *s, struct cowsnap_pending *p)
-{
-	struct bio *bio;
-
-	while ((bio = bio_list_pop(&p->bios))) {
-		if (p->error)
-			fail_bio(bio, BLK_STS_IOERR);
-		else
-			write_to_store(s, bio, p->store_chunk);
-	}
-}
-
-/* The exception's data is whole in the store: index it, add it. */
+/* A filled exception's data is whole in the store: index it, add it. */
 static void add_exception(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
-	/* Cannot fail: the chunk had no exception, allocation NOFAIL */
-	WARN_ON_ONCE(cowsnap_index_insert(&s->index, p->origin_chunk,
-					  p->store_chunk));
+	/* Cannot fail: the chunk has no exception, it is claimed */
+	WARN_ON_ONCE(cowsnap_index_insert_entry(&s->index, p->entry,
+						p->origin_chunk,
+						p->store_chunk));
+	p->entry = NULL;
 	if (cowsnap_store_add(s->store, p->origin_chunk, p->store_chunk)) {
 		degrade(s);
 		p->error = -EIO;
@@ -203,61 +453,28 @@ static void queue_for_space(struct cowsnap_state *s, struct bio *bio)
 		queue_delayed_work(s->wq, &s->waker, wait);
 }
 
-static bool covers_chunk(struct cowsnap_state *s, struct bio *bio, u64 chunk)
-{
-	sector_t start = cowsnap_chunk_to_sector(chunk, s->chunk_shift);
-
-	return bio->bi_iter.bi_sector == start &&
-	       bio_sectors(bio) == min_t(sector_t, s->chunk_sectors,
-					 s->origin_sectors - start);
-}
-
-static void row_write_endio(struct bio *bio)
-{
-	struct cowsnap_pending *p = bio->bi_private;
-	struct cowsnap_state *s = p->s;
-	unsigned long flags;
-
-	p->error = blk_status_to_errno(bio->bi_status);
-	spin_lock_irqsave(&s->lock, flags);
-	list_add_tail(&p->list, &s->written);
-	spin_unlock_irqrestore(&s->lock, flags);
-	cowsnap_wake_worker(s);
-}
-
-/* A whole-chunk write: straight to the new store chunk, hooked. */
-static void write_whole_chunk(struct cowsnap_state *s,
-			      struct cowsnap_pending *p, struct bio *bio)
-{
-	p->bio = bio;
-	p->saved_end_io = bio->bi_end_io;
-	p->saved_private = bio->bi_private;
-	bio->bi_end_io = row_write_endio;
-	bio->bi_private = p;
-	cowsnap_remap(s, bio, s->store_bdev, p->store_chunk);
-	dm_submit_bio_remap(bio, NULL);
-}
-
+/* Worker: a first write to @chunk. */
 static void redirect(struct cowsnap_state *s, struct bio *bio, u64 chunk)
 {
-	struct cowsnap_pending *p = cowsnap_find_pending(s, chunk);
+	struct cowsnap_pending *p = row_new_pending(s, true);
 	u64 store_chunk;
 
-	if (p) {
-		bio_list_add(&p->bios, bio);
-		return;
-	}
-	if (cowsnap_store_alloc(s->store, &store_chunk)) {
+	switch (row_first_write(s, bio, chunk, p, &store_chunk)) {
+	case ROW_CLAIMED:
+		cowsnap_check_space(s);
+		dm_submit_bio_remap(bio, NULL);
+		break;
+	case ROW_FILLING:
+		cowsnap_check_space(s);
+		break;
+	case ROW_JOINED:
+		break;
+	case ROW_MAPPED:
+		write_to_store(s, bio, store_chunk);
+		break;
+	case ROW_NO_SPACE:
 		queue_for_space(s, bio);
-		return;
-	}
-	cowsnap_check_space(s);
-	p = cowsnap_new_pending(s, chunk, store_chunk);
-	if (covers_chunk(s, bio, chunk)) {
-		write_whole_chunk(s, p, bio);
-	} else {
-		bio_list_add(&p->bios, bio);
-		list_add_tail(&p->list, &s->copy_queue);
+		break;
 	}
 }
 
@@ -312,39 +529,10 @@ static void process_filled(struct cowsnap_state *s)
 			degrade(s);
 		if (!p->error)
 			add_exception(s, p);
-		release_waiters(s, p);
+		cowsnap_unhash_pending(s, p);
+		release_waiters(s, &p->bios, p->error);
 		cowsnap_free_pending(s, p);
 	}
-}
-
-static void finish_whole_write(struct cowsnap_state *s,
-			       struct cowsnap_pending *p)
-{
-	struct bio *bio = p->bio;
-
-	bio->bi_end_io = p->saved_end_io;
-	bio->bi_private = p->saved_private;
-	if (p->error)
-		degrade(s);
-	else
-		add_exception(s, p);
-	if (!p->error && (bio->bi_opf & REQ_FUA) && row_commit(s))
-		bio->bi_status = BLK_STS_IOERR;
-	release_waiters(s, p);
-	cowsnap_free_pending(s, p);
-	bio_endio(bio);
-}
-
-static void process_written(struct cowsnap_state *s)
-{
-	struct cowsnap_pending *p, *tmp;
-	LIST_HEAD(done);
-
-	spin_lock_irq(&s->lock);
-	list_splice_init(&s->written, &done);
-	spin_unlock_irq(&s->lock);
-	list_for_each_entry_safe(p, tmp, &done, list)
-		finish_whole_write(s, p);
 }
 
 /* Writes queued for space: retry once there is room, fail when late. */
@@ -380,7 +568,7 @@ static void row_process(struct cowsnap_state *s)
 {
 	cowsnap_start_copies(s);
 	process_filled(s);
-	process_written(s);
+	settle_written(s, false);
 	process_nospace(s);
 }
 
@@ -400,4 +588,5 @@ const struct cowsnap_mode_ops cowsnap_row_ops = {
 	.process = row_process,
 	.commit = row_commit,
 	.drain = row_drain,
+	.end_io = row_end_io,
 };

@@ -437,36 +437,65 @@ static struct hlist_head *pending_head(struct cowsnap_state *s, u64 chunk)
 	return &s->pending[hash_64(chunk, COWSNAP_PENDING_BITS)];
 }
 
-/* Worker only. */
-struct cowsnap_pending *cowsnap_find_pending(struct cowsnap_state *s,
-					     u64 chunk)
+/*
+ * A pending exception, not hashed yet, or NULL (never with GFP_NOIO,
+ * which may sleep; GFP_NOWAIT never does).
+ */
+struct cowsnap_pending *cowsnap_alloc_pending(struct cowsnap_state *s,
+					      gfp_t gfp)
+{
+	struct cowsnap_pending *p = mempool_alloc(&s->pending_pool, gfp);
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->s = s;
+		bio_list_init(&p->bios);
+	}
+	return p;
+}
+
+/* The pending exception of @chunk, or NULL.  Caller holds pending_lock. */
+struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
+					       u64 chunk)
 {
 	struct cowsnap_pending *p;
 
+	lockdep_assert_held(&s->pending_lock);
 	hlist_for_each_entry(p, pending_head(s, chunk), hash)
 		if (p->origin_chunk == chunk)
 			return p;
 	return NULL;
 }
 
-/* Worker only: a pending exception of @chunk, hashed.  Sleeps. */
-struct cowsnap_pending *cowsnap_new_pending(struct cowsnap_state *s, u64 chunk,
-					    u64 store_chunk)
+/* Make @p the pending exception of @chunk.  Caller holds pending_lock. */
+void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
+			    u64 chunk, u64 store_chunk)
 {
-	struct cowsnap_pending *p = mempool_alloc(&s->pending_pool, GFP_NOIO);
-
-	memset(p, 0, sizeof(*p));
-	p->s = s;
+	lockdep_assert_held(&s->pending_lock);
 	p->origin_chunk = chunk;
 	p->store_chunk = store_chunk;
-	bio_list_init(&p->bios);
 	hlist_add_head(&p->hash, pending_head(s, chunk));
-	return p;
 }
 
+/*
+ * @p is no longer pending: no bio can join it any more, and those that
+ * did, on p->bios, belong to the caller from now on.  Any context.
+ */
+void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->pending_lock, flags);
+	hlist_del_init(&p->hash);
+	spin_unlock_irqrestore(&s->pending_lock, flags);
+}
+
+/* Free @p, unhashed, with no bio and no index entry left. */
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
-	hlist_del(&p->hash);
+	WARN_ON_ONCE(!hlist_unhashed(&p->hash) || !bio_list_empty(&p->bios));
+	if (p->entry)
+		cowsnap_index_free(p->entry);
 	mempool_free(p, &s->pending_pool);
 }
 
@@ -563,6 +592,7 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	s->ops = s->mode_ops;
 	snprintf(s->name, sizeof(s->name), "store %s", ct->store->name);
 	spin_lock_init(&s->lock);
+	spin_lock_init(&s->pending_lock);
 	bio_list_init(&s->deferred);
 	INIT_LIST_HEAD(&s->copied);
 	INIT_LIST_HEAD(&s->written);

@@ -24,7 +24,8 @@ struct cowsnap_store {
 	void *buf;			/* two metadata blocks for I/O */
 	u64 nonce;			/* carried by every exception block */
 	u64 generation;			/* of the last metadata write */
-	u64 store_chunks;
+	spinlock_t alloc_lock;		/* protects next_data's changes */
+	u64 store_chunks;		/* changed by the worker only */
 	u64 next_data;			/* next data index to allocate */
 	u64 exceptions;			/* committed */
 	u64 uncommitted;		/* added since the last commit */
@@ -405,6 +406,7 @@ int cowsnap_store_open(const struct cowsnap_store_params *p,
 		return -ENOMEM;
 	}
 	st->p = *p;
+	spin_lock_init(&st->alloc_lock);
 	cowsnap_layout_init(&st->layout, p->chunk_sectors);
 	st->store_chunks = device_chunks(st);
 	r = store_alloc_buffers(st);
@@ -462,11 +464,17 @@ static u64 data_capacity(struct cowsnap_store *st)
 
 int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk)
 {
-	if (st->next_data >= data_capacity(st))
-		return -ENOSPC;
-	*chunk = cowsnap_data_chunk(&st->layout, st->next_data);
-	WRITE_ONCE(st->next_data, st->next_data + 1);
-	return 0;
+	unsigned long flags;
+	int r = -ENOSPC;
+
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	if (st->next_data < data_capacity(st)) {
+		*chunk = cowsnap_data_chunk(&st->layout, st->next_data);
+		WRITE_ONCE(st->next_data, st->next_data + 1);
+		r = 0;
+	}
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	return r;
 }
 
 u64 cowsnap_store_free_chunks(struct cowsnap_store *st)
@@ -594,7 +602,9 @@ int cowsnap_store_drop(struct cowsnap_store *st)
 	st->tail_copy = 1;
 	st->tail_nr = 0;
 	st->tail_dirty = false;
+	spin_lock_irq(&st->alloc_lock);
 	WRITE_ONCE(st->next_data, 0);
+	spin_unlock_irq(&st->alloc_lock);
 	return update_sb(st);
 }
 

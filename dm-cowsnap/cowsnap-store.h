@@ -6,11 +6,13 @@
  * (written in ping-pong pairs, see cowsnap-format.h), the allocator of
  * data chunks, and commits.  It never touches a bio of a view.
  *
- * Locking: none inside.  Every function that changes the store is called
- * from the state's worker only (or from the constructor / destructor,
- * when no worker runs), so they are serialised by construction.  The
- * counters read by cowsnap_store_usage() are read with READ_ONCE().
- * Every function may block.
+ * Locking: the allocator of data chunks has its own lock, so that
+ * cowsnap_store_alloc() and cowsnap_store_free_chunks() may be called
+ * from any context (map() included) and never block.  Every other
+ * function that changes the store is called from the state's worker only
+ * (or from the constructor / destructor, when no worker runs), so they
+ * are serialised by construction, and may block.  The counters read by
+ * cowsnap_store_usage() are read with READ_ONCE().
  */
 #ifndef COWSNAP_STORE_H
 #define COWSNAP_STORE_H
@@ -65,11 +67,11 @@ bool cowsnap_store_invalid(struct cowsnap_store *st, u32 *reason);
 
 /*
  * cowsnap_store_alloc() - take the next free data chunk.
- * Returns 0 and the chunk in *@chunk, or -ENOSPC.
+ * Returns 0 and the chunk in *@chunk, or -ENOSPC.  Any context.
  */
 int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk);
 
-/* Free data chunks left. */
+/* Free data chunks left.  Any context. */
 u64 cowsnap_store_free_chunks(struct cowsnap_store *st);
 
 /*

@@ -325,6 +325,7 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 
 	pb->tracked = false;
 	pb->ref = false;
+	pb->pending = NULL;
 	pb->view = ct->params.view;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector =
@@ -397,12 +398,21 @@ static void cowsnap_resume(struct dm_target *ti)
 		cowsnap_phase_go(ct->state);
 }
 
+/*
+ * A bio that creates an exception (row) goes to its mode first: the
+ * mode may keep it, and complete it again once its exception is
+ * committed.
+ */
 static int cowsnap_end_io(struct dm_target *ti, struct bio *bio,
 			  blk_status_t *error)
 {
 	struct cowsnap_target *ct = ti->private;
+	struct cowsnap_state *s = ct->state;
 
-	cowsnap_end_bio(ct->state, bio);
+	if (cowsnap_pb(bio)->pending &&
+	    s->mode_ops->end_io(s, bio, error) == DM_ENDIO_INCOMPLETE)
+		return DM_ENDIO_INCOMPLETE;
+	cowsnap_end_bio(s, bio);
 	return DM_ENDIO_DONE;
 }
 

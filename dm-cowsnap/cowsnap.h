@@ -144,6 +144,13 @@ struct cowsnap_mode_ops {
 	void (*process)(struct cowsnap_state *s);
 	/* worker: make every exception added so far durable */
 	int (*commit)(struct cowsnap_state *s);
+	/*
+	 * end_io of a bio whose per-bio data names a pending exception
+	 * (any context): DM_ENDIO_DONE, or DM_ENDIO_INCOMPLETE if the
+	 * worker completes the bio again later
+	 */
+	int (*end_io)(struct cowsnap_state *s, struct bio *bio,
+		      blk_status_t *error);
 	/* the state is being destroyed: nothing may still wait */
 	void (*drain)(struct cowsnap_state *s);
 };
@@ -165,6 +172,8 @@ struct cowsnap_target {
 /* Per-bio data of both views. */
 struct cowsnap_bio {
 	struct hlist_node track;	/* in a track bucket while tracked */
+	/* row: the exception this whole-chunk write creates, until it ends */
+	struct cowsnap_pending *pending;
 	u64 chunk;
 	unsigned long deadline;		/* row: queued for space until */
 	u8 view;			/* enum cowsnap_view */
@@ -186,18 +195,22 @@ enum cowsnap_phase {
 	COWSNAP_PHASE_ENDED,		/* the origin alone is the live view */
 };
 
-/* A chunk being copied (cow: into the store; row: filled), then committed. */
+/*
+ * A chunk getting its exception: being copied (cow: into the store;
+ * row: filled from the origin) or written whole (row), then committed.
+ * While it is in state->pending (hashed), its bios are protected by
+ * pending_lock; once unhashed they belong to whoever unhashed it.
+ */
 struct cowsnap_pending {
-	struct hlist_node hash;		/* in state->pending; worker only */
-	/* on copy_queue (worker only) or on copied (state lock) */
+	struct hlist_node hash;		/* in state->pending; pending_lock */
+	/* on copy_queue (worker only), copied or written (state lock) */
 	struct list_head list;
 	struct cowsnap_state *s;
 	u64 origin_chunk;
 	u64 store_chunk;
-	struct bio_list bios;		/* waiting for the commit; worker only */
-	struct bio *bio;		/* row: the whole-chunk write, hooked */
-	bio_end_io_t *saved_end_io;	/* row: of @bio */
-	void *saved_private;		/* row: of @bio */
+	struct bio_list bios;		/* waiting for the exception */
+	struct cowsnap_exception *entry;	/* row: indexed when done */
+	struct bio *fua_bio;		/* row: completed after a commit */
 	int error;			/* of the copy or the write */
 };
 
@@ -265,15 +278,19 @@ struct cowsnap_state {
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next five fields */
+	spinlock_t lock;		/* protects the next six fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
 	struct list_head copied;	/* pending exceptions whose copy ended */
 	struct list_head written;	/* row: whole-chunk writes that ended */
+	unsigned int written_nr;	/* on written */
 	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
 	unsigned int copies_in_flight;
 
-	/* Worker only. */
+	/* Pending exceptions by origin chunk (map, worker and end_io). */
+	spinlock_t pending_lock;	/* protects pending[] (irq-safe) */
 	struct hlist_head pending[1 << COWSNAP_PENDING_BITS];
+
+	/* Worker only. */
 	struct list_head copy_queue;	/* pending exceptions not copying yet */
 	struct bio_list held;		/* bios waiting for the next phase */
 	struct bio_list nospace;	/* row: writes queued for space */
@@ -357,10 +374,13 @@ void cowsnap_redispatch(struct cowsnap_state *s, struct bio *bio);
 void cowsnap_redispatch_list(struct cowsnap_state *s, struct bio_list *bios);
 int cowsnap_remap_flush(struct cowsnap_state *s, struct bio *bio);
 const char *cowsnap_health_name(enum cowsnap_health h);
-struct cowsnap_pending *cowsnap_find_pending(struct cowsnap_state *s,
-					     u64 chunk);
-struct cowsnap_pending *cowsnap_new_pending(struct cowsnap_state *s, u64 chunk,
-					    u64 store_chunk);
+struct cowsnap_pending *cowsnap_alloc_pending(struct cowsnap_state *s,
+					      gfp_t gfp);
+struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
+					       u64 chunk);
+void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
+			    u64 chunk, u64 store_chunk);
+void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
