@@ -83,7 +83,11 @@ dkms-install:
 fuzz:
 	$(MAKE) -C userspace fuzz $(if $(FUZZ_TIME),FUZZ_TIME=$(FUZZ_TIME))
 
+# Kbuild's clean removes build products below M=, so it is pointed at
+# the module's directory only: never at build/ (the cached debug kernel).
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/dm-cowsnap clean 2>/dev/null
+	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd \
+		.module-common.o ..module-common.o.cmd
 	$(MAKE) -C userspace clean
 	rm -rf build/mod build/vm build/check build/initramfs
