@@ -7,7 +7,7 @@
  *   quiesce   before a change: new bios are held by the worker; once
  *             io_ref drops to zero no bio of the mode is in flight.
  *   merge     the store's chunks are copied into the origin, one batch
- *             (up to one exception block) at a time, in commit order;
+ *             (up to four exception blocks) at a time, in commit order;
  *             the live view reads and writes a chunk in the store until
  *             its batch is durable in the origin, and in the origin
  *             after; the snapshot view fails every I/O.
@@ -33,6 +33,7 @@
  * cowsnap_phase_request() / cowsnap_phase_stop() (process context).
  */
 #include <linux/blkdev.h>
+#include <linux/sort.h>
 #include <linux/dm-kcopyd.h>
 
 #include "cowsnap.h"
@@ -303,17 +304,32 @@ static void merge_copy_done(int read_err, unsigned long write_err,
 	}
 }
 
-/* The next exceptions to merge, in s->scratch: how many, or an error. */
+/*
+ * The next exceptions to merge, in s->scratch, in commit order (a
+ * persistent store: from the merge cursor on, up to a batch of whole
+ * exception blocks): how many, or an error.
+ */
 static int next_exceptions(struct cowsnap_state *s)
 {
 	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
+	u64 pos = s->merge_cursor;
+	int n = 0, r;
 
 	if (s->transient)
 		return cowsnap_index_collect(&s->index, &s->merge_bucket,
 					     origin, store,
 					     COWSNAP_MERGE_BATCH);
-	return cowsnap_store_read_log(s->store, s->merge_cursor, origin, store,
-				      COWSNAP_MERGE_BATCH);
+	while (n < COWSNAP_MERGE_BATCH && pos < s->merge_total) {
+		r = cowsnap_store_read_log(s->store, pos, origin + n, store + n,
+					   COWSNAP_MERGE_BATCH - n);
+		if (r < 0)
+			return r;
+		if (!r)
+			break;
+		n += r;
+		pos += r;
+	}
+	return n;
 }
 
 static void merge_fail(struct cowsnap_state *s, int r)
@@ -326,28 +342,68 @@ static void merge_fail(struct cowsnap_state *s, int r)
 			   COWSNAP_REASON_STORE_IO_ERROR);
 }
 
+static int cmp_origin(const void *a, const void *b)
+{
+	const struct cowsnap_merge_entry *x = a, *y = b;
+
+	return x->origin_chunk < y->origin_chunk ? -1 :
+	       x->origin_chunk > y->origin_chunk;
+}
+
+/* Entries from @i on that are in a row on both devices. */
+static u32 run_length(struct cowsnap_state *s, u32 i)
+{
+	const struct cowsnap_merge_entry *e = &s->batch[i];
+	u32 max = max_t(u32, 1, COWSNAP_MERGE_RUN_SECTORS >> s->chunk_shift);
+	u32 n = 1;
+
+	while (i + n < s->batch_nr && n < max &&
+	       e[n].origin_chunk == e->origin_chunk + n &&
+	       e[n].store_chunk == e->store_chunk + n)
+		n++;
+	return n;
+}
+
+/*
+ * Copy the batch's chunks into the origin: sorted by origin chunk, a
+ * run of chunks in a row on both devices is one kcopyd job.
+ */
+static void copy_batch(struct cowsnap_state *s)
+{
+	struct dm_io_region from, to;
+	struct cowsnap_merge_entry *e;
+	u32 i, n;
+
+	s->batch_error = 0;
+	atomic_set(&s->batch_copies, 1);	/* a bias, dropped last */
+	for (i = 0; i < s->batch_nr; i += n) {
+		e = &s->batch[i];
+		n = run_length(s, i);
+		cowsnap_chunk_regions(s, e->origin_chunk, e->store_chunk, n,
+				      &to, &from);
+		atomic_inc(&s->batch_copies);
+		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, merge_copy_done, s);
+	}
+	merge_copy_done(0, 0, s);	/* drop the bias */
+}
+
 static void start_batch(struct cowsnap_state *s, u32 n)
 {
 	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
-	struct dm_io_region from, to;
 	u32 i;
 
 	for (i = 0; i < n; i++) {
 		s->batch[i].origin_chunk = origin[i];
 		s->batch[i].store_chunk = store[i];
-		cowsnap_mark(s, &s->batch[i]);
 	}
+	sort(s->batch, n, sizeof(*s->batch), cmp_origin, NULL);
+	for (i = 0; i < n; i++)
+		cowsnap_mark(s, &s->batch[i]);
 	s->batch_nr = n;
 	/* Live bios already sent to these store chunks end first. */
 	for (i = 0; i < n; i++)
-		cowsnap_wait_untracked(s, origin[i]);
-	s->batch_error = 0;
-	atomic_set(&s->batch_copies, n + 1);
-	for (i = 0; i < n; i++) {
-		cowsnap_chunk_regions(s, origin[i], store[i], &to, &from);
-		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, merge_copy_done, s);
-	}
-	merge_copy_done(0, 0, s);	/* drop the bias */
+		cowsnap_wait_untracked(s, s->batch[i].origin_chunk);
+	copy_batch(s);
 }
 
 /* Release the batch's chunks: to the origin if @merged, else the store. */

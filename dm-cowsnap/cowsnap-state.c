@@ -526,16 +526,19 @@ static bool take_copy_slot(struct cowsnap_state *s)
 	return ok;
 }
 
-/* The origin region of @chunk: the last chunk may be short. */
+/*
+ * The regions of @nr chunks from @origin_chunk and @store_chunk on: the
+ * origin's last chunk may be short.
+ */
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
-			   u64 store_chunk, struct dm_io_region *origin,
+			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
 			   struct dm_io_region *store)
 {
 	sector_t start = cowsnap_chunk_to_sector(origin_chunk, s->chunk_shift);
 
 	origin->bdev = s->origin_bdev;
 	origin->sector = start;
-	origin->count = min_t(sector_t, s->chunk_sectors,
+	origin->count = min_t(sector_t, cowsnap_chunk_to_sector(nr, s->chunk_shift),
 			      s->origin_sectors - start);
 	store->bdev = s->store_bdev;
 	store->sector = cowsnap_chunk_to_sector(store_chunk, s->chunk_shift);
@@ -556,7 +559,7 @@ void cowsnap_start_copies(struct cowsnap_state *s)
 		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
 				     list);
 		list_del(&p->list);
-		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
+		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk, 1,
 				      &from, &to);
 		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done, p);
 	}
@@ -663,8 +666,8 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 	if (!r)
 		r = percpu_ref_init(&s->io_ref, io_ref_release,
 				    PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
-	s->batch = kcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
-	s->scratch = kcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
+	s->batch = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
+	s->scratch = kvcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
 	if (r || !s->batch || !s->scratch) {
 		*error = "Cannot allocate the state";
 		r = r ?: -ENOMEM;
@@ -710,8 +713,8 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);
-	kfree(s->batch);
-	kfree(s->scratch);
+	kvfree(s->batch);
+	kvfree(s->scratch);
 	percpu_ref_exit(&s->io_ref);
 	mempool_exit(&s->pending_pool);
 }

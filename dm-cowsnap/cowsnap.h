@@ -237,7 +237,10 @@ struct cowsnap_merge_entry {
 	struct cowsnap_exception *removed;	/* freed after RCU */
 };
 
-#define COWSNAP_MERGE_BATCH	253	/* one exception block */
+/* Exceptions merged at a time: four exception blocks. */
+#define COWSNAP_MERGE_BATCH	(4 * COWSNAP_EB_MAX_ENTRIES)
+/* The most one merge copy moves (8 MiB), in sectors. */
+#define COWSNAP_MERGE_RUN_SECTORS	16384
 
 /*
  * The state shared by the live view and the snapshot view of one
@@ -384,7 +387,7 @@ void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
-			   u64 store_chunk, struct dm_io_region *origin,
+			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
 			   struct dm_io_region *store);
 
 /* cowsnap-phase.c: roll back, fold, merge, end. */
