@@ -24,18 +24,6 @@ u32 cowsnap_block_csum(const void *block, u32 seed)
 		      COWSNAP_BLOCK_SIZE - CSUM_OFFSET);
 }
 
-/*
- * The same checksum, of a block whose bytes from @used on are all zero:
- * the zeros are appended in logarithmic time, not read (an exception
- * block is mostly zero until it fills, and it is sealed at every commit).
- */
-static u32 block_csum_zero_tail(const void *block, u32 seed, size_t used)
-{
-	u32 crc = crc32c(seed, (const u8 *)block + CSUM_OFFSET,
-			 used - CSUM_OFFSET);
-
-	return __crc32c_le_shift(crc, COWSNAP_BLOCK_SIZE - used);
-}
 
 static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
 {
@@ -47,12 +35,11 @@ static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
 	h->generation = cpu_to_le64(generation);
 }
 
-/* Seal a block whose bytes from @used on are zero. */
-static void header_seal(void *block, u32 seed, size_t used)
+static void header_seal(void *block, u32 seed)
 {
 	struct cowsnap_disk_header *h = block;
 
-	h->csum = cpu_to_le32(block_csum_zero_tail(block, seed, used));
+	h->csum = cpu_to_le32(cowsnap_block_csum(block, seed));
 }
 
 static bool block_is_zero(const void *block)
@@ -134,7 +121,7 @@ void cowsnap_sb_encode(void *block, const struct cowsnap_sb *sb)
 	d->merge_cursor = cpu_to_le64(sb->merge_cursor);
 	d->merge_total = cpu_to_le64(sb->merge_total);
 	memcpy(d->origin_id, sb->origin_id, sizeof(d->origin_id));
-	header_seal(block, COWSNAP_SB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
+	header_seal(block, COWSNAP_SB_CSUM_SEED);
 }
 
 static void sb_fields_decode(const struct cowsnap_disk_sb *d,
@@ -353,9 +340,36 @@ u64 cowsnap_sb_nonce(const struct cowsnap_sb *sb)
 	return le64_to_cpu(raw) + sb->epoch;
 }
 
-void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
-		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
-		       u32 nr)
+u32 cowsnap_eb_entries_csum(u32 csum, const struct cowsnap_disk_exception *e,
+			    u32 nr)
+{
+	return crc32c(csum, e, nr * sizeof(*e));
+}
+
+/*
+ * The block's checksum from the running checksum of its entries.  The
+ * block is H E Z: the header after the checksum field, the entries, and
+ * zeros.  A raw CRC is linear in its initial value, so
+ *   crc(seed, H E Z) = shift(crc(seed, H), |E Z|) ^ shift(crc(0, E), |Z|)
+ * where shift() appends zero bytes in logarithmic time: the header is
+ * read, the entries and the zeros are not.
+ */
+static u32 eb_csum(const void *block, u32 nr, u32 entries_csum)
+{
+	size_t head = offsetof(struct cowsnap_disk_eb, entries);
+	size_t zeros = COWSNAP_BLOCK_SIZE - head -
+		       nr * sizeof(struct cowsnap_disk_exception);
+	u32 crc = crc32c(COWSNAP_EB_CSUM_SEED, (const u8 *)block + CSUM_OFFSET,
+			 head - CSUM_OFFSET);
+
+	return __crc32c_le_shift(crc, COWSNAP_BLOCK_SIZE - head) ^
+	       __crc32c_le_shift(entries_csum, zeros);
+}
+
+void cowsnap_eb_encode_csum(void *block, u64 blocknr, u64 generation,
+			    u64 nonce, u32 snapshot_id,
+			    const struct cowsnap_disk_exception *e, u32 nr,
+			    u32 entries_csum)
 {
 	struct cowsnap_disk_eb *d = block;
 
@@ -365,8 +379,15 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 	d->nr_entries = cpu_to_le32(nr);
 	d->store_nonce = cpu_to_le64(nonce);
 	memcpy(d->entries, e, nr * sizeof(*e));
-	header_seal(block, COWSNAP_EB_CSUM_SEED,
-		    offsetof(struct cowsnap_disk_eb, entries) + nr * sizeof(*e));
+	d->hdr.csum = cpu_to_le32(eb_csum(block, nr, entries_csum));
+}
+
+void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
+		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
+		       u32 nr)
+{
+	cowsnap_eb_encode_csum(block, blocknr, generation, nonce, snapshot_id,
+			       e, nr, cowsnap_eb_entries_csum(0, e, nr));
 }
 
 int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err)

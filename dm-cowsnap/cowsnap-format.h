@@ -228,6 +228,21 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 		       u32 nr);
 
 /*
+ * cowsnap_eb_entries_csum() - the crc32c of @nr exception entries,
+ * appended to a running checksum @csum (0 for no entry yet).  A writer
+ * that keeps it for its block's entries seals the block with
+ * cowsnap_eb_encode_csum() without reading every entry again.
+ */
+u32 cowsnap_eb_entries_csum(u32 csum, const struct cowsnap_disk_exception *e,
+			    u32 nr);
+
+/* As cowsnap_eb_encode(), given cowsnap_eb_entries_csum(0, @e, @nr). */
+void cowsnap_eb_encode_csum(void *block, u64 blocknr, u64 generation,
+			    u64 nonce, u32 snapshot_id,
+			    const struct cowsnap_disk_exception *e, u32 nr,
+			    u32 entries_csum);
+
+/*
  * cowsnap_eb_decode() - validate the exception block read from @blocknr
  * for the store whose nonce is @nonce.  Returns the number of entries,
  * or a negative error with a message in @err:

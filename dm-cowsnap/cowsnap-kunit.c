@@ -342,7 +342,7 @@ static void format_sb_corruptions(struct kunit *test)
 		cowsnap_sb_encode(b, &in);
 		memcpy(b + c->offset, &v, sizeof(v));
 		if (c->reseal)
-			header_seal(b, COWSNAP_SB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
+			header_seal(b, COWSNAP_SB_CSUM_SEED);
 		r = cowsnap_sb_decode(b, &out, err);
 		KUNIT_EXPECT_EQ_MSG(test, r, c->want, "corruption %s", c->name);
 		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(err, c->msg),
@@ -387,7 +387,7 @@ static void format_seeds_differ(struct kunit *test)
 	KUNIT_EXPECT_NE(test, cowsnap_block_csum(b, COWSNAP_SB_CSUM_SEED),
 			cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED));
 	/* Type forged to look like a superblock: the seed still rejects it. */
-	header_seal(b, COWSNAP_EB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
+	header_seal(b, COWSNAP_EB_CSUM_SEED);
 	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, sb, err), -EILSEQ);
 }
 
@@ -415,11 +415,47 @@ static void format_eb_round_trip(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, d->entries, e, n * sizeof(*e));
 	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 43, 77, err), -EBADMSG);
 	d->nr_entries = cpu_to_le32(n + 1);
-	header_seal(b, COWSNAP_EB_CSUM_SEED, COWSNAP_BLOCK_SIZE);
+	header_seal(b, COWSNAP_EB_CSUM_SEED);
 	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -EBADMSG);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "at most 253 fit"));
 	b[100] ^= 1;
 	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 42, 77, err), -EILSEQ);
+}
+
+/*
+ * An exception block is sealed from the running checksum of its entries
+ * (appended one at a time, as the store does): the checksum must be the
+ * one over the whole block, whatever the count, and the block the one
+ * cowsnap_eb_encode() makes.
+ */
+static void format_eb_running_csum(struct kunit *test)
+{
+	struct cowsnap_disk_exception *e;
+	u8 *b = block_alloc(test), *c = block_alloc(test);
+	char err[COWSNAP_ERRLEN];
+	u32 i, nr, csum = 0;
+	bool all = true;
+
+	e = kunit_kcalloc(test, COWSNAP_EB_MAX_ENTRIES, sizeof(*e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	for (i = 0; i < COWSNAP_EB_MAX_ENTRIES; i++) {
+		e[i].origin_chunk = cpu_to_le64(0x0123456789abULL * (i + 1));
+		e[i].store_chunk = cpu_to_le64(~0ULL - i);
+	}
+	for (nr = 0; nr <= COWSNAP_EB_MAX_ENTRIES; nr++) {
+		if (nr)
+			csum = cowsnap_eb_entries_csum(csum, &e[nr - 1], 1);
+		cowsnap_eb_encode_csum(b, 7 + nr, 1000 + nr, 0xfeedULL, 1, e,
+				       nr, csum);
+		cowsnap_eb_encode(c, 7 + nr, 1000 + nr, 0xfeedULL, 1, e, nr);
+		all &= le32_to_cpu(((struct cowsnap_disk_header *)b)->csum) ==
+		       cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED);
+		all &= !memcmp(b, c, COWSNAP_BLOCK_SIZE);
+	}
+	KUNIT_EXPECT_TRUE(test, all);
+	KUNIT_EXPECT_EQ(test, cowsnap_eb_decode(b, 7 + COWSNAP_EB_MAX_ENTRIES,
+						0xfeedULL, err),
+			(int)COWSNAP_EB_MAX_ENTRIES);
 }
 
 static struct kunit_case format_cases[] = {
@@ -429,6 +465,7 @@ static struct kunit_case format_cases[] = {
 	KUNIT_CASE(format_sb_geometry),
 	KUNIT_CASE(format_seeds_differ),
 	KUNIT_CASE(format_eb_round_trip),
+	KUNIT_CASE(format_eb_running_csum),
 	{}
 };
 
@@ -603,6 +640,38 @@ static void index_many(struct kunit *test)
 	cowsnap_index_destroy(&ix);
 }
 
+/*
+ * Entries allocated beforehand are inserted with interrupts off (as
+ * from a bio's completion); a duplicate's entry is freed (kmemleak).
+ */
+static void index_insert_entry(struct kunit *test)
+{
+	struct cowsnap_exception *e1, *e2;
+	struct cowsnap_index ix;
+	unsigned long flags;
+	u64 store = 0;
+	int r1, r2;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1000), 0);
+	e1 = cowsnap_index_entry_alloc(GFP_NOWAIT);
+	e2 = cowsnap_index_entry_alloc(GFP_NOWAIT);
+	KUNIT_ASSERT_NOT_NULL(test, e1);
+	KUNIT_ASSERT_NOT_NULL(test, e2);
+	local_irq_save(flags);
+	r1 = cowsnap_index_insert_entry(&ix, e1, 12, 34);
+	r2 = cowsnap_index_insert_entry(&ix, e2, 12, 35);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, r1, 0);
+	KUNIT_EXPECT_EQ(test, r2, -EEXIST);
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup_settled(&ix, 12, &store));
+	KUNIT_EXPECT_EQ(test, store, 34ULL);
+	KUNIT_EXPECT_EQ(test, ix.count, 1ULL);
+	KUNIT_EXPECT_PTR_EQ(test, cowsnap_index_remove(&ix, 12), e1);
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup(&ix, 12, &store));
+	cowsnap_index_free(e1);
+	cowsnap_index_destroy(&ix);
+}
+
 static void index_sizing(struct kunit *test)
 {
 	struct cowsnap_index ix;
@@ -620,6 +689,7 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_insert_lookup),
 	KUNIT_CASE(index_draining),
 	KUNIT_CASE(index_many),
+	KUNIT_CASE(index_insert_entry),
 	KUNIT_CASE(index_sizing),
 	{}
 };

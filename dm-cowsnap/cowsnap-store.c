@@ -35,6 +35,7 @@ struct cowsnap_store {
 	u64 tail_eb;
 	u32 tail_copy;			/* copy holding its latest version */
 	u32 tail_nr;
+	u32 tail_csum;			/* cowsnap_eb_entries_csum() of tail */
 	bool tail_dirty;		/* entries not yet written */
 	struct cowsnap_disk_exception *tail;
 };
@@ -245,6 +246,7 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	if (pick < 0) {			/* never written: an empty tail */
 		st->tail_copy = 1;
 		st->tail_nr = 0;
+		st->tail_csum = 0;
 		return 0;
 	}
 	st->generation = max(st->generation, c[pick].generation);
@@ -259,6 +261,7 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	memcpy(st->tail, ((struct cowsnap_disk_eb *)(st->buf +
 	       pick * COWSNAP_BLOCK_SIZE))->entries,
 	       st->tail_nr * sizeof(*st->tail));
+	st->tail_csum = cowsnap_eb_entries_csum(0, st->tail, st->tail_nr);
 	return 0;
 }
 
@@ -280,6 +283,7 @@ static int recover(struct cowsnap_store *st, cowsnap_store_load_fn load,
 		st->tail_eb = eb;
 		st->tail_copy = 1;
 		st->tail_nr = 0;
+		st->tail_csum = 0;
 	}
 	st->next_data = max_data;
 	return tail ? check_after_tail(st) : 0;
@@ -491,8 +495,9 @@ static int write_tail(struct cowsnap_store *st)
 
 	if (st->failed)
 		return -EIO;
-	cowsnap_eb_encode(st->buf, blocknr, ++st->generation, st->nonce,
-			  st->sb.snapshot_id, st->tail, st->tail_nr);
+	cowsnap_eb_encode_csum(st->buf, blocknr, ++st->generation, st->nonce,
+			       st->sb.snapshot_id, st->tail, st->tail_nr,
+			       st->tail_csum);
 	r = store_io(st, WRITE_DURABLE, blocknr, 1);
 	if (r) {
 		st->failed = true;
@@ -523,9 +528,12 @@ int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
 		st->tail_eb++;
 		st->tail_copy = 1;
 		st->tail_nr = 0;
+		st->tail_csum = 0;
 	}
 	st->tail[st->tail_nr].origin_chunk = cpu_to_le64(origin_chunk);
 	st->tail[st->tail_nr].store_chunk = cpu_to_le64(store_chunk);
+	st->tail_csum = cowsnap_eb_entries_csum(st->tail_csum,
+						&st->tail[st->tail_nr], 1);
 	st->tail_nr++;
 	st->tail_dirty = true;
 	st->uncommitted++;
@@ -601,6 +609,7 @@ int cowsnap_store_drop(struct cowsnap_store *st)
 	st->tail_eb = 0;
 	st->tail_copy = 1;
 	st->tail_nr = 0;
+	st->tail_csum = 0;
 	st->tail_dirty = false;
 	spin_lock_irq(&st->alloc_lock);
 	WRITE_ONCE(st->next_data, 0);
