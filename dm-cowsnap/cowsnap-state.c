@@ -9,11 +9,14 @@
 #include <linux/slab.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/delay.h>
+#include <linux/cpumask.h>
 
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
 #define PENDING_POOL_MIN	16
+/* Copies in flight from which the worker is sent to another CPU. */
+#define SPREAD_COPIES		4
 
 /*
  * A bio the worker took off the deferred list: a bio holding an I/O
@@ -72,9 +75,34 @@ static void waker_fn(struct work_struct *w)
 	cowsnap_wake_worker(s);
 }
 
+/* The next online CPU after this one, or WORK_CPU_UNBOUND (this one). */
+static int next_cpu(void)
+{
+	int this = raw_smp_processor_id();
+	int cpu = cpumask_next(this, cpu_online_mask);
+
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	return cpu == this || cpu >= nr_cpu_ids ? WORK_CPU_UNBOUND : cpu;
+}
+
+/*
+ * Queue the worker's next pass.  Idle, it runs on this CPU, where a
+ * parked bio does not wait for another CPU to wake up (at queue depth 1
+ * that wake-up is most of a first write's time under QEMU).  Busy
+ * (SPREAD_COPIES copies in flight), it is sent to the next CPU, so that
+ * its commits and releases overlap with the submitter's map() and with
+ * dm-kcopyd, which otherwise all share the submitter's CPU.  A work
+ * item never runs twice at once: a pass queued while one runs follows
+ * it on that CPU.
+ */
 void cowsnap_wake_worker(struct cowsnap_state *s)
 {
-	queue_work(s->wq, &s->worker);
+	int cpu = WORK_CPU_UNBOUND;
+
+	if (READ_ONCE(s->copies_in_flight) >= SPREAD_COPIES)
+		cpu = next_cpu();
+	queue_work_on(cpu, s->wq, &s->worker);
 }
 
 /* Process context: one worker pass after the caller's request.  Sleeps. */
@@ -509,7 +537,7 @@ static void copy_done(int read_err, unsigned long write_err, void *context)
 	p->error = write_err ? -EIO : read_err ? -ENOLINK : 0;
 	spin_lock_irqsave(&s->lock, flags);
 	list_add_tail(&p->list, &s->copied);
-	s->copies_in_flight--;
+	WRITE_ONCE(s->copies_in_flight, s->copies_in_flight - 1);
 	spin_unlock_irqrestore(&s->lock, flags);
 	cowsnap_wake_worker(s);
 }
@@ -521,7 +549,7 @@ static bool take_copy_slot(struct cowsnap_state *s)
 	spin_lock_irq(&s->lock);
 	ok = s->copies_in_flight < MAX_COPIES;
 	if (ok)
-		s->copies_in_flight++;
+		WRITE_ONCE(s->copies_in_flight, s->copies_in_flight + 1);
 	spin_unlock_irq(&s->lock);
 	return ok;
 }

@@ -287,7 +287,7 @@ struct cowsnap_state {
 	struct list_head written;	/* row: whole-chunk writes that ended */
 	unsigned int written_nr;	/* on written */
 	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
-	unsigned int copies_in_flight;
+	unsigned int copies_in_flight;	/* also read racily, READ_ONCE() */
 
 	/* Pending exceptions by origin chunk (map, worker and end_io). */
 	spinlock_t pending_lock;	/* protects pending[] (irq-safe) */
