@@ -158,8 +158,8 @@ fresh() {
 # wait_merge VIEW: poll while a cowsnap merge runs; print the final state.
 wait_merge() {
 	n=0
-	while [ "$(field "$1" 6)" = merging ] && [ $n -lt 36000 ]; do
-		sleep 0.05
+	while [ "$(field "$1" 6)" = merging ] && [ $n -lt 180000 ]; do
+		sleep 0.01
 		n=$((n + 1))
 	done
 	field "$1" 6
@@ -183,12 +183,12 @@ op() {
 		n=0
 		# Merged when only metadata remains: "<allocated>/<total> <metadata>".
 		while ! dmsetup status bn_live | awk '{split($4, a, "/"); exit !(a[1] == $5)}' &&
-		      [ $n -lt 36000 ]; do
-			sleep 0.05
+		      [ $n -lt 180000 ]; do
+			sleep 0.01
 			n=$((n + 1))
 		done
 		t1=$(now)
-		[ $n -lt 36000 ] || { echo "@@fail $1 $2 $3 merge did not end"; return; } ;;
+		[ $n -lt 180000 ] || { echo "@@fail $1 $2 $3 merge did not end"; return; } ;;
 	*)
 		t0=$(now)
 		if ! dmsetup message bn_live 0 "$2" 2>/dev/null; then
