@@ -24,7 +24,6 @@ u32 cowsnap_block_csum(const void *block, u32 seed)
 		      COWSNAP_BLOCK_SIZE - CSUM_OFFSET);
 }
 
-
 static void header_encode(void *block, u32 type, u64 blocknr, u64 generation)
 {
 	struct cowsnap_disk_header *h = block;
