@@ -3,12 +3,13 @@
  * dm-cowsnap: copy-on-write mode.
  *
  * Live view: reads and writes go to the origin.  The first write to a
- * chunk since the snapshot is parked; the worker copies the chunk's old
- * data into the store (dm-kcopyd, at most COW_MAX_COPIES in flight),
- * commits the exception (grouped with every other copy that finished
- * meanwhile), waits for snapshot reads of that chunk still in flight to
- * the origin, and only then lets the write through.  Writes to a chunk
- * whose copy is in flight wait for that one copy.
+ * run of chunks since the snapshot is parked whole; the worker copies
+ * the chunks' old data into the store (dm-kcopyd, one copy per run of
+ * chunks in a row on both devices, at most MAX_COPIES in flight),
+ * commits the exceptions (grouped with every other copy that finished
+ * meanwhile), waits for snapshot reads of those chunks still in flight
+ * to the origin, and only then lets the write through.  Writes to a
+ * chunk whose copy is in flight wait for that one copy.
  *
  * Snapshot view: chunks with an exception are read from and written to
  * the store; the others are read from the origin (tracked, so that a
@@ -38,8 +39,8 @@ static int park_bio(struct cowsnap_state *s, struct bio *bio)
 
 /*
  * Reads go whole to the origin; so do writes to a run of chunks whose
- * exceptions have settled.  A write to any other chunk is trimmed to
- * that chunk and parked.
+ * exceptions have settled.  A write to a run of chunks without (settled)
+ * exceptions is parked whole, for the worker to copy the run at once.
  */
 static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 {
@@ -52,9 +53,10 @@ static int cow_map_live(struct cowsnap_state *s, struct bio *bio)
 	bio_set_dev(bio, s->origin_bdev);
 	if (!op_is_write(bio_op(bio)) || !cowsnap_valid(s) ||
 	    cowsnap_clip_run(s, bio, cowsnap_index_lookup_settled,
-			     COWSNAP_RUN_FOUND, &unused))
+			     COWSNAP_RUN_FOUND | COWSNAP_RUN_MISSING, &unused))
 		return DM_MAPIO_REMAPPED;
-	return park_bio(s, bio);
+	cowsnap_defer_bio_whole(s, bio);
+	return DM_MAPIO_SUBMITTED;
 }
 
 /*
@@ -161,50 +163,94 @@ static void release_bio(struct cowsnap_state *s, struct bio *bio)
 	dm_submit_bio_remap(bio, NULL);
 }
 
-/* A new pending exception of @chunk, with @bio waiting for it. */
-static bool new_pending(struct cowsnap_state *s, u64 chunk, struct bio *bio)
+/* The most one copy moves: 1 MiB, or one chunk. */
+static u32 max_run(struct cowsnap_state *s)
 {
-	struct cowsnap_pending *p;
-	u64 store_chunk;
+	return max_t(u32, 1, 2048 >> s->chunk_shift);
+}
 
-	if (cowsnap_store_alloc(s->store, &store_chunk)) {
+/*
+ * New pending exceptions for the @n chunks from @chunk on (none has one),
+ * with store chunks in a row: as many as the store has in a row, in a
+ * run copied at once; @bio waits for the last.  Returns false if the
+ * store is full (the snapshot is now invalid).
+ */
+static bool new_run(struct cowsnap_state *s, u64 chunk, u32 n,
+		    struct bio *bio)
+{
+	struct cowsnap_pending *p, *head = NULL, **tail = &head;
+	u64 store_chunk;
+	u32 i;
+
+	n = cowsnap_store_alloc_run(s->store, n, &store_chunk);
+	if (!n) {
 		cowsnap_invalidate(s, COWSNAP_REASON_STORE_FULL);
 		return false;
 	}
 	cowsnap_check_space(s);
-	p = cowsnap_alloc_pending(s, GFP_NOIO);
+	for (i = 0; i < n; i++) {
+		p = cowsnap_alloc_pending(s, GFP_NOIO);
+		*tail = p;
+		tail = &p->run_next;
+	}
 	bio_list_add(&p->bios, bio);
 	spin_lock_irq(&s->pending_lock);
-	__cowsnap_hash_pending(s, p, chunk, store_chunk);
+	for (i = 0, p = head; p; i++, p = p->run_next)
+		__cowsnap_hash_pending(s, p, chunk + i, store_chunk + i);
 	spin_unlock_irq(&s->pending_lock);
-	list_add_tail(&p->list, &s->copy_queue);
+	list_add_tail(&head->list, &s->copy_queue);
 	return true;
 }
 
-/* Let @bio wait for the pending exception of @chunk, if there is one. */
-static bool join_pending(struct cowsnap_state *s, u64 chunk, struct bio *bio)
+/*
+ * Let @bio wait for the pending exception of @chunk, if there is one;
+ * if not, how many chunks from @chunk on (up to @last, at most
+ * max_run()) are neither pending nor mapped, in *@n.
+ */
+static bool join_pending(struct cowsnap_state *s, u64 chunk, u64 last,
+			 struct bio *bio, u32 *n)
 {
 	struct cowsnap_pending *p;
+	u64 unused;
 
 	spin_lock_irq(&s->pending_lock);
 	p = __cowsnap_find_pending(s, chunk);
-	if (p)
+	if (p) {
 		bio_list_add(&p->bios, bio);
+	} else {
+		for (*n = 1; *n < max_run(s) && chunk + *n <= last; (*n)++)
+			if (__cowsnap_find_pending(s, chunk + *n) ||
+			    cowsnap_index_lookup(&s->index, chunk + *n, &unused))
+				break;
+	}
 	spin_unlock_irq(&s->pending_lock);
 	return p;
 }
 
+/*
+ * A bio map() deferred (holding an I/O reference), or one whose pending
+ * exception was released: it goes on once every chunk it spans has an
+ * exception.  It waits for the first chunk without one: joining its
+ * pending exception, or starting a run of copies from it; each release
+ * brings it back here.  (Only a live-view write spans chunks.)
+ */
 static void handle_bio(struct cowsnap_state *s, struct bio *bio)
 {
 	u64 chunk = cowsnap_bio_chunk(s, bio);
+	u64 last = cowsnap_sector_to_chunk(bio_end_sector(bio) - 1,
+					   s->chunk_shift);
 	u64 store_chunk;
+	u32 n;
 
-	if (!cowsnap_valid(s) ||
-	    cowsnap_index_lookup(&s->index, chunk, &store_chunk)) {
+	while (chunk <= last &&
+	       cowsnap_index_lookup(&s->index, chunk, &store_chunk))
+		chunk++;
+	if (!cowsnap_valid(s) || chunk > last) {
 		release_bio(s, bio);
 		return;
 	}
-	if (!join_pending(s, chunk, bio) && !new_pending(s, chunk, bio))
+	if (!join_pending(s, chunk, last, bio, &n) &&
+	    !new_run(s, chunk, n, bio))
 		release_bio(s, bio);	/* the store is full: now invalid */
 }
 
@@ -231,7 +277,7 @@ static void release_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 		cowsnap_index_settle(&s->index, p->origin_chunk);
 	cowsnap_unhash_pending(s, p);
 	while ((bio = bio_list_pop(&p->bios)))
-		release_bio(s, bio);
+		handle_bio(s, bio);	/* on, or waiting for another chunk */
 	cowsnap_free_pending(s, p);
 }
 
@@ -270,21 +316,30 @@ static void commit_copied(struct cowsnap_state *s)
 /* An invalid snapshot copies nothing more: let queued work go. */
 static void release_queued(struct cowsnap_state *s)
 {
-	struct cowsnap_pending *p, *tmp;
+	struct cowsnap_pending *p, *tmp, *next;
 
 	if (cowsnap_valid(s))
 		return;
 	list_for_each_entry_safe(p, tmp, &s->copy_queue, list) {
 		list_del(&p->list);
-		release_pending(s, p);
+		for (; p; p = next) {		/* the run, in order */
+			next = p->run_next;
+			p->run_next = NULL;
+			release_pending(s, p);
+		}
 	}
 }
 
+/*
+ * Copies start last: a released bio that spans chunks may have queued
+ * a run for its next chunks (handle_bio()), and nothing else would wake
+ * the worker for it.
+ */
 static void cow_process(struct cowsnap_state *s)
 {
 	release_queued(s);
-	cowsnap_start_copies(s);
 	commit_copied(s);
+	cowsnap_start_copies(s);
 }
 
 /* Every exception is committed before its write goes on. */

@@ -67,12 +67,16 @@ static int row_map_read(struct cowsnap_state *s, struct bio *bio)
 
 /* What a first write to a chunk found (row_first_write()). */
 enum row_claim {
-	ROW_CLAIMED,	/* a new exception, written whole: remapped */
+	ROW_CLAIMED,	/* new exceptions, written whole: remapped */
 	ROW_FILLING,	/* a new exception, filled first: the bio waits */
 	ROW_JOINED,	/* the bio waits for the chunk's pending exception */
+	ROW_BUSY,	/* the first chunk is pending: the worker joins it */
 	ROW_MAPPED,	/* the chunk has its exception already */
 	ROW_NO_SPACE,	/* no free store chunk */
 };
+
+/* The most chunks one write claims at once. */
+#define ROW_RUN_MAX	64
 
 /*
  * A pending exception with its index entry, or NULL (only if it may
@@ -95,64 +99,141 @@ static struct cowsnap_pending *row_new_pending(struct cowsnap_state *s,
 	return p;
 }
 
+/* Free a chain of pending exceptions (linked by run_next). */
+static void row_free_run(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	struct cowsnap_pending *next;
+
+	for (; p; p = next) {
+		next = p->run_next;
+		cowsnap_free_pending(s, p);
+	}
+}
+
 /*
- * Make @p the pending exception of @chunk, with a new store chunk, or
- * say why not; a bio that finds a pending exception joins it.  A
- * pending exception is unhashed only once its exception is indexed, so
- * a chunk with neither has no exception.  Any context.
+ * A chain of up to *@n pending exceptions, linked by run_next; how many
+ * in *@n (fewer only if it may not sleep).
+ */
+static struct cowsnap_pending *row_new_run(struct cowsnap_state *s, u32 *n,
+					   bool may_sleep)
+{
+	struct cowsnap_pending *head = NULL, **tail = &head, *p;
+	u32 i;
+
+	for (i = 0; i < *n; i++) {
+		p = row_new_pending(s, may_sleep);
+		if (!p)
+			break;
+		*tail = p;
+		tail = &p->run_next;
+	}
+	*n = i;
+	return head;
+}
+
+/* Neither pending nor mapped.  Caller holds pending_lock. */
+static bool __row_unclaimed(struct cowsnap_state *s, u64 chunk)
+{
+	u64 unused;
+
+	return !__cowsnap_find_pending(s, chunk) &&
+	       !cowsnap_index_lookup(&s->index, chunk, &unused);
+}
+
+/*
+ * Make the first pending exceptions of the chain @p those of the *@n
+ * chunks from @chunk on, with new store chunks in a row from
+ * *@store_chunk, as far as the chunks are unclaimed and the store has
+ * room in a row (how many in *@n); or say why not.  A single-chunk
+ * @bio that finds its chunk pending joins it.  A pending exception is
+ * unhashed only once its exception is indexed, so a chunk with neither
+ * has no exception.  Any context.
  */
 static enum row_claim row_claim(struct cowsnap_state *s, struct bio *bio,
-				u64 chunk, struct cowsnap_pending *p,
+				u64 chunk, struct cowsnap_pending *p, u32 *n,
 				u64 *store_chunk)
 {
 	enum row_claim r = ROW_CLAIMED;
 	struct cowsnap_pending *other;
 	unsigned long flags;
+	u32 k;
 
 	spin_lock_irqsave(&s->pending_lock, flags);
 	other = __cowsnap_find_pending(s, chunk);
-	if (other) {
+	if (other && *n == 1) {
 		bio_list_add(&other->bios, bio);
 		r = ROW_JOINED;
+	} else if (other) {
+		r = ROW_BUSY;
 	} else if (cowsnap_index_lookup(&s->index, chunk, store_chunk)) {
 		r = ROW_MAPPED;
-	} else if (cowsnap_store_alloc(s->store, store_chunk)) {
-		r = ROW_NO_SPACE;
 	} else {
-		__cowsnap_hash_pending(s, p, chunk, *store_chunk);
+		for (k = 1; k < *n && __row_unclaimed(s, chunk + k); k++)
+			;
+		*n = cowsnap_store_alloc_run(s->store, k, store_chunk);
+		if (!*n)
+			r = ROW_NO_SPACE;
+		for (k = 0; k < *n; k++, p = p->run_next)
+			__cowsnap_hash_pending(s, p, chunk + k, *store_chunk + k);
 	}
 	spin_unlock_irqrestore(&s->pending_lock, flags);
 	return r;
 }
 
-static bool covers_chunk(struct cowsnap_state *s, struct bio *bio, u64 chunk)
+/*
+ * Whole chunks @bio covers from its first one on, at most @max: none if
+ * it starts inside a chunk or ends before the chunk does (the origin's
+ * last chunk may be short).
+ */
+static u32 whole_chunks(struct cowsnap_state *s, struct bio *bio, u32 max)
 {
-	sector_t start = cowsnap_chunk_to_sector(chunk, s->chunk_shift);
+	sector_t start = cowsnap_chunk_to_sector(cowsnap_bio_chunk(s, bio),
+						 s->chunk_shift);
 
-	return bio->bi_iter.bi_sector == start &&
-	       bio_sectors(bio) == min_t(sector_t, s->chunk_sectors,
-					 s->origin_sectors - start);
+	if (bio->bi_iter.bi_sector != start)
+		return 0;
+	if (bio_end_sector(bio) == s->origin_sectors &&
+	    bio_sectors(bio) < s->chunk_sectors)
+		return 1;
+	return min_t(sector_t, max, bio_sectors(bio) >> s->chunk_shift);
+}
+
+/* Trim @bio to @n chunks (it starts on a chunk boundary). */
+static void clip_chunks(struct cowsnap_state *s, struct bio *bio, u32 n)
+{
+	sector_t len = cowsnap_chunk_to_sector(n, s->chunk_shift);
+
+	if (bio_sectors(bio) > len)
+		dm_accept_partial_bio(bio, len);
 }
 
 /*
- * A first write to @chunk, with @p (used or freed).  A write covering
- * the chunk is pointed at the new store chunk, its exception indexed
- * when it ends (row_end_io()); a smaller one waits for the store chunk
- * to be filled from the origin.  Any context but for ROW_FILLING (map
- * never asks for it).
+ * A first write to the @n chunks from @chunk on, with the chain @p of
+ * @n pending exceptions (used or freed).  A write covering its chunks
+ * (@whole) is trimmed to the chunks claimed and pointed at the new store
+ * chunks, their exceptions indexed when it ends (row_end_io()); a
+ * smaller one (one chunk) waits for the store chunk to be filled from
+ * the origin.  Any context but for ROW_FILLING (map never asks for it).
  */
 static enum row_claim row_first_write(struct cowsnap_state *s,
 				      struct bio *bio, u64 chunk,
-				      struct cowsnap_pending *p,
-				      u64 *store_chunk)
+				      struct cowsnap_pending *p, u32 n,
+				      bool whole, u64 *store_chunk)
 {
-	enum row_claim r = row_claim(s, bio, chunk, p, store_chunk);
+	enum row_claim r = row_claim(s, bio, chunk, p, &n, store_chunk);
+	struct cowsnap_pending *last = p;
+	u32 i;
 
 	if (r != ROW_CLAIMED) {
-		cowsnap_free_pending(s, p);
+		row_free_run(s, p);
 		return r;
 	}
-	if (covers_chunk(s, bio, chunk)) {
+	for (i = 1; i < n; i++)
+		last = last->run_next;
+	row_free_run(s, last->run_next);
+	last->run_next = NULL;
+	if (whole) {
+		clip_chunks(s, bio, n);
 		cowsnap_pb(bio)->pending = p;
 		cowsnap_remap(s, bio, s->store_bdev, *store_chunk);
 		return ROW_CLAIMED;
@@ -174,49 +255,59 @@ static void row_note_space(struct cowsnap_state *s)
 		cowsnap_wake_worker(s);
 }
 
-/* A write to a chunk with an exception; FUA commits first (worker). */
-static int row_map_mapped(struct cowsnap_state *s, struct bio *bio,
-			  u64 store_chunk)
+/*
+ * A write to a run of chunks with exceptions in a row in the store:
+ * one bio; FUA commits first (worker).
+ */
+static int row_map_mapped(struct cowsnap_state *s, struct bio *bio)
 {
+	u64 store_chunk;
+
 	if (bio->bi_opf & REQ_FUA)
 		return park_bio(s, bio);
+	cowsnap_clip_run(s, bio, cowsnap_index_lookup,
+			 COWSNAP_RUN_FOUND | COWSNAP_RUN_CONTIGUOUS, &store_chunk);
 	cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 	return DM_MAPIO_REMAPPED;
 }
 
 /*
- * Map, a first write covering its chunk: straight to a new store chunk.
- * Anything that needs more (memory, space) is left to the worker.
+ * Map, a first write covering @n chunks (at most ROW_RUN_MAX): straight
+ * to new store chunks, as many in a row as can be claimed at once.
+ * Anything that needs more (memory, space, a chunk being redirected) is
+ * left to the worker.
  */
 static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
-			       u64 chunk)
+			       u64 chunk, u32 n)
 {
-	struct cowsnap_pending *p = row_new_pending(s, false);
+	struct cowsnap_pending *p;
 	u64 store_chunk;
 
-	if (!p)
+	clip_chunks(s, bio, n);
+	p = row_new_run(s, &n, false);
+	if (!n)
 		return park_bio(s, bio);
-	switch (row_first_write(s, bio, chunk, p, &store_chunk)) {
+	clip_chunks(s, bio, n);
+	switch (row_first_write(s, bio, chunk, p, n, true, &store_chunk)) {
 	case ROW_CLAIMED:
 		row_note_space(s);
 		return DM_MAPIO_REMAPPED;
 	case ROW_JOINED:
 		return DM_MAPIO_SUBMITTED;
-	case ROW_MAPPED:
-		return row_map_mapped(s, bio, store_chunk);
 	default:
-		return park_bio(s, bio);	/* the policy applies */
+		return park_bio(s, bio);	/* the worker sorts it out */
 	}
 }
 
 /*
- * Live view: reads as above; a write is trimmed to its first chunk and
- * written to its store chunk, or to a new one if it covers the chunk;
- * any other write is left to the worker.
+ * Live view: reads as above; a write to chunks with exceptions goes to
+ * their store chunks; a write covering chunks without goes to new ones;
+ * any other write is trimmed to its first chunk and left to the worker.
  */
 static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 {
-	u64 chunk, store_chunk;
+	u64 store_chunk;
+	u32 n;
 
 	if (!bio_sectors(bio)) {
 		if (!dm_bio_get_target_bio_nr(bio))	/* origin: unwritten */
@@ -231,12 +322,12 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 		return park_bio(s, bio);	/* the phase is changing */
 	if (!op_is_write(bio_op(bio)))
 		return row_map_read(s, bio);
-	cowsnap_clip_chunk(s, bio);
-	chunk = cowsnap_bio_chunk(s, bio);
-	if (cowsnap_index_lookup(&s->index, chunk, &store_chunk))
-		return row_map_mapped(s, bio, store_chunk);
-	if (covers_chunk(s, bio, chunk))
-		return row_map_first_write(s, bio, chunk);
+	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio),
+				 &store_chunk))
+		return row_map_mapped(s, bio);
+	n = whole_chunks(s, bio, ROW_RUN_MAX);
+	if (n)
+		return row_map_first_write(s, bio, cowsnap_bio_chunk(s, bio), n);
 	return park_bio(s, bio);
 }
 
@@ -261,43 +352,63 @@ static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 
 /* ---- completion of a whole-chunk first write: any context ---- */
 
-/* Whole-chunk writes that may end before the worker adds them. */
+/* Whole-chunk exceptions that may end before the worker adds them. */
 #define ROW_WRITTEN_BATCH	32
 
 /*
  * The data of a new exception is in the store: index it (reads find it
  * from now on), unhash it (later writes find the index), and leave it
- * to the worker to add to the next commit.  A FUA write completes only
- * after that commit.
+ * to the worker to add to the next commit.  Whether the worker must
+ * come at once: something waits for it.
  */
-static int row_end_io(struct cowsnap_state *s, struct bio *bio,
-		      blk_status_t *error)
+static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *p,
+			int error)
 {
-	struct cowsnap_bio *pb = cowsnap_pb(bio);
-	struct cowsnap_pending *p = pb->pending;
 	unsigned long flags;
 	bool wake;
 
-	pb->pending = NULL;
-	p->error = blk_status_to_errno(*error);
-	if (!p->error) {
+	p->error = error;
+	if (!error) {
 		/* Cannot fail: the chunk has no exception, it is claimed */
 		WARN_ON_ONCE(cowsnap_index_insert_entry(&s->index, p->entry,
 							p->origin_chunk,
 							p->store_chunk));
 		p->entry = NULL;
-		if (bio->bi_opf & REQ_FUA)
-			p->fua_bio = bio;
 	}
 	cowsnap_unhash_pending(s, p);
-	wake = p->error || p->fua_bio || !bio_list_empty(&p->bios);
+	wake = error || !bio_list_empty(&p->bios);
 	spin_lock_irqsave(&s->lock, flags);
 	list_add_tail(&p->list, &s->written);
 	wake |= ++s->written_nr >= ROW_WRITTEN_BATCH;
 	spin_unlock_irqrestore(&s->lock, flags);
+	return wake;
+}
+
+/*
+ * A first write ended: each of its chunks' exceptions is written.  A
+ * FUA write completes only after the commit that covers them: the
+ * worker completes it again (the first chunk's exception holds it).
+ */
+static int row_end_io(struct cowsnap_state *s, struct bio *bio,
+		      blk_status_t *error)
+{
+	struct cowsnap_bio *pb = cowsnap_pb(bio);
+	struct cowsnap_pending *p = pb->pending, *next;
+	int err = blk_status_to_errno(*error);
+	bool fua = !err && (bio->bi_opf & REQ_FUA);
+	bool wake = fua;
+
+	pb->pending = NULL;
+	if (fua)
+		p->fua_bio = bio;
+	for (; p; p = next) {
+		next = p->run_next;
+		p->run_next = NULL;
+		wake |= row_written(s, p, err);
+	}
 	if (wake)
 		cowsnap_wake_worker(s);
-	return p->fua_bio ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;
+	return fua ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;
 }
 
 /* ---- worker ---- */
@@ -453,13 +564,15 @@ static void queue_for_space(struct cowsnap_state *s, struct bio *bio)
 		queue_delayed_work(s->wq, &s->waker, wait);
 }
 
-/* Worker: a first write to @chunk. */
+/* Worker: a first write to @chunk (the bio is within the chunk). */
 static void redirect(struct cowsnap_state *s, struct bio *bio, u64 chunk)
 {
-	struct cowsnap_pending *p = row_new_pending(s, true);
+	u32 n = 1;
+	struct cowsnap_pending *p = row_new_run(s, &n, true);
+	bool whole = whole_chunks(s, bio, 1);
 	u64 store_chunk;
 
-	switch (row_first_write(s, bio, chunk, p, &store_chunk)) {
+	switch (row_first_write(s, bio, chunk, p, 1, whole, &store_chunk)) {
 	case ROW_CLAIMED:
 		cowsnap_check_space(s);
 		dm_submit_bio_remap(bio, NULL);
@@ -468,6 +581,7 @@ static void redirect(struct cowsnap_state *s, struct bio *bio, u64 chunk)
 		cowsnap_check_space(s);
 		break;
 	case ROW_JOINED:
+	case ROW_BUSY:		/* not for a single chunk */
 		break;
 	case ROW_MAPPED:
 		write_to_store(s, bio, store_chunk);
@@ -564,12 +678,16 @@ static void process_nospace(struct cowsnap_state *s)
 		mod_delayed_work(s->wq, &s->waker, left);
 }
 
+/*
+ * Fills start last: a write queued for space may have queued one
+ * (process_nospace()), and nothing else would wake the worker for it.
+ */
 static void row_process(struct cowsnap_state *s)
 {
-	cowsnap_start_copies(s);
 	process_filled(s);
 	settle_written(s, false);
 	process_nospace(s);
+	cowsnap_start_copies(s);
 }
 
 static void row_drain(struct cowsnap_state *s)

@@ -117,8 +117,10 @@ void cowsnap_run_worker(struct cowsnap_state *s)
  * on whole to one device is mapped whole, any other is trimmed in map()
  * with dm_accept_partial_bio(), and dm core sends the rest as a new bio.
  * Trimming is only possible in map(), so every bio is trimmed to one
- * chunk before it is deferred: the worker only ever sees single-chunk
- * bios, and trimming one again does nothing.
+ * chunk before it is deferred (a bio mapped again by the worker after a
+ * phase change is then never trimmed), with one exception: a cow
+ * live-view write holding an I/O reference is deferred as a run of
+ * chunks without exceptions, which only the mode's handle() sees.
  */
 
 /* Trim @bio to its first chunk. */
@@ -178,18 +180,27 @@ bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 	return found;
 }
 
-/* Leave @bio to the worker; trimmed to one chunk first (see above). */
-void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio)
+/*
+ * Leave @bio to the worker as it is: only for a bio that holds an I/O
+ * reference and whose mode's handle() takes bios spanning chunks (cow
+ * live-view writes).
+ */
+void cowsnap_defer_bio_whole(struct cowsnap_state *s, struct bio *bio)
 {
 	unsigned long flags;
-
-	if (bio_sectors(bio))
-		cowsnap_clip_chunk(s, bio);
 
 	spin_lock_irqsave(&s->lock, flags);
 	bio_list_add(&s->deferred, bio);
 	spin_unlock_irqrestore(&s->lock, flags);
 	cowsnap_wake_worker(s);
+}
+
+/* Leave @bio to the worker; trimmed to one chunk first (see above). */
+void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio)
+{
+	if (bio_sectors(bio))
+		cowsnap_clip_chunk(s, bio);
+	cowsnap_defer_bio_whole(s, bio);
 }
 
 /* Map: take an I/O reference for @bio unless a phase change began. */
@@ -527,16 +538,25 @@ void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 	mempool_free(p, &s->pending_pool);
 }
 
-/* kcopyd: an origin read error is -ENOLINK, a store write error -EIO. */
+/*
+ * kcopyd: an origin read error is -ENOLINK, a store write error -EIO.
+ * Every pending exception of the run lands on the copied list, in run
+ * order, unchained.
+ */
 static void copy_done(int read_err, unsigned long write_err, void *context)
 {
-	struct cowsnap_pending *p = context;
+	struct cowsnap_pending *p = context, *next;
+	int error = write_err ? -EIO : read_err ? -ENOLINK : 0;
 	struct cowsnap_state *s = p->s;
 	unsigned long flags;
 
-	p->error = write_err ? -EIO : read_err ? -ENOLINK : 0;
 	spin_lock_irqsave(&s->lock, flags);
-	list_add_tail(&p->list, &s->copied);
+	for (; p; p = next) {
+		next = p->run_next;
+		p->run_next = NULL;
+		p->error = error;
+		list_add_tail(&p->list, &s->copied);
+	}
 	WRITE_ONCE(s->copies_in_flight, s->copies_in_flight - 1);
 	spin_unlock_irqrestore(&s->lock, flags);
 	cowsnap_wake_worker(s);
@@ -573,10 +593,21 @@ void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 	store->count = origin->count;
 }
 
+/* Chunks in the run that starts with @p (linked by run_next). */
+u32 cowsnap_run_length(const struct cowsnap_pending *p)
+{
+	u32 n = 0;
+
+	for (; p; p = p->run_next)
+		n++;
+	return n;
+}
+
 /*
- * Worker only: copy the origin chunk of each pending exception on
- * copy_queue into its store chunk, at most MAX_COPIES at a time; each
- * lands on the copied list when done.
+ * Worker only: copy the origin chunks of each run of pending exceptions
+ * on copy_queue (the first of the run is queued; its chunks are in a row
+ * on both devices) into their store chunks, one dm-kcopyd copy per run,
+ * at most MAX_COPIES at a time; each lands on the copied list when done.
  */
 void cowsnap_start_copies(struct cowsnap_state *s)
 {
@@ -587,8 +618,8 @@ void cowsnap_start_copies(struct cowsnap_state *s)
 		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
 				     list);
 		list_del(&p->list);
-		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk, 1,
-				      &from, &to);
+		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
+				      cowsnap_run_length(p), &from, &to);
 		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done, p);
 	}
 }

@@ -466,19 +466,28 @@ static u64 data_capacity(struct cowsnap_store *st)
 	return cowsnap_data_capacity(&st->layout, READ_ONCE(st->store_chunks));
 }
 
-int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk)
+u32 cowsnap_store_alloc_run(struct cowsnap_store *st, u32 n, u64 *chunk)
 {
+	u64 next, in_area, left;
 	unsigned long flags;
-	int r = -ENOSPC;
 
 	spin_lock_irqsave(&st->alloc_lock, flags);
-	if (st->next_data < data_capacity(st)) {
-		*chunk = cowsnap_data_chunk(&st->layout, st->next_data);
-		WRITE_ONCE(st->next_data, st->next_data + 1);
-		r = 0;
+	next = st->next_data;
+	left = data_capacity(st) - min(next, data_capacity(st));
+	div64_u64_rem(next, st->layout.data_chunks, &in_area);
+	in_area = st->layout.data_chunks - in_area;	/* in a row from next */
+	n = min3((u64)n, left, in_area);
+	if (n) {
+		*chunk = cowsnap_data_chunk(&st->layout, next);
+		WRITE_ONCE(st->next_data, next + n);
 	}
 	spin_unlock_irqrestore(&st->alloc_lock, flags);
-	return r;
+	return n;
+}
+
+int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk)
+{
+	return cowsnap_store_alloc_run(st, 1, chunk) ? 0 : -ENOSPC;
 }
 
 u64 cowsnap_store_free_chunks(struct cowsnap_store *st)

@@ -71,6 +71,13 @@ bool cowsnap_store_invalid(struct cowsnap_store *st, u32 *reason);
  */
 int cowsnap_store_alloc(struct cowsnap_store *st, u64 *chunk);
 
+/*
+ * cowsnap_store_alloc_run() - take up to @n free data chunks in a row on
+ * the store device.  Returns how many (0: none is free), the first in
+ * *@chunk.  Any context.
+ */
+u32 cowsnap_store_alloc_run(struct cowsnap_store *st, u32 n, u64 *chunk);
+
 /* Free data chunks left.  Any context. */
 u64 cowsnap_store_free_chunks(struct cowsnap_store *st);
 

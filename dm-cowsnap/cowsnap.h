@@ -210,6 +210,12 @@ struct cowsnap_pending {
 	u64 store_chunk;
 	struct bio_list bios;		/* waiting for the exception */
 	struct cowsnap_exception *entry;	/* row: indexed when done */
+	/*
+	 * The next chunk of the same run, in a row on both devices: written
+	 * by the same bio (row), or copied by the same dm-kcopyd copy (until
+	 * it ends)
+	 */
+	struct cowsnap_pending *run_next;
 	struct bio *fua_bio;		/* row: completed after a commit */
 	int error;			/* of the copy or the write */
 };
@@ -346,6 +352,7 @@ void cowsnap_state_exit(struct cowsnap_state *s);
 void cowsnap_state_attach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_state_detach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio);
+void cowsnap_defer_bio_whole(struct cowsnap_state *s, struct bio *bio);
 typedef bool (*cowsnap_lookup_fn)(struct cowsnap_index *ix, u64 origin_chunk,
 				  u64 *store_chunk);
 void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);
@@ -385,6 +392,7 @@ void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk);
 void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
+u32 cowsnap_run_length(const struct cowsnap_pending *p);
 void cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
