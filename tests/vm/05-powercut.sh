@@ -34,7 +34,7 @@ while [ $i -le $CUTS ]; do
 	writer $i &
 	wpid=$!
 	fio --name=pc --filename=/dev/mapper/cs_live --rw=randwrite --bsrange=4k-64k \
-	    --offset=16M --size=16M --direct=1 --ioengine=libaio --iodepth=16 \
+	    --offset=16M --size=16M --direct=1 --thread --ioengine=libaio --iodepth=16 \
 	    --time_based --runtime=120 --randseed=$i --eta=never --output=/dev/null &
 	fpid=$!
 	t=$(( $(rnd 30) + 5 ))
@@ -42,8 +42,7 @@ while [ $i -le $CUTS ]; do
 	last=$(tail -n 1 /tmp/synced)
 	last=${last:-0}
 	cut_power
-	kill $wpid $fpid 2>/dev/null
-	wait $wpid $fpid 2>/dev/null
+	stop_load $wpid $fpid
 	diag "cut $i after ${t}00 ms, $last blocks synced"
 	must "cut $i: everything torn down" all_down
 	must "cut $i: devices back (reboot)" disks_up

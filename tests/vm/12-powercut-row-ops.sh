@@ -27,7 +27,7 @@ views_up() {	# MODE [FEATURES]
 }
 fio_bg() {	# SEED SECONDS OFFSET_MB: random writes to the live view
 	exec fio --name=pc --filename=/dev/mapper/cs_live --rw=randwrite --bsrange=4k-64k \
-	    --offset="$3M" --size=$((32 - $3))M --direct=1 --ioengine=libaio --iodepth=16 --time_based \
+	    --offset="$3M" --size=$((32 - $3))M --direct=1 --thread --ioengine=libaio --iodepth=16 --time_based \
 	    --runtime="$2" --randseed="$1" --eta=never --output=/dev/null
 }
 reboot() {	# MODE: tear down after a cut, bring the devices back
@@ -52,8 +52,7 @@ while [ $i -le $CUTS ]; do
 	last=$(tail -n 1 /tmp/synced)
 	last=${last:-0}
 	cut_power
-	kill $wpid $fpid 2>/dev/null
-	wait $wpid $fpid 2>/dev/null
+	stop_load $wpid $fpid
 	must "row cut $i: reactivated ($last blocks synced)" reboot row
 	check "row cut $i: origin is bit-exact" same_dev $O /tmp/ref $OLEN
 	check "row cut $i: snapshot view equals the origin" same_dev /dev/mapper/cs_snap /tmp/ref $OLEN

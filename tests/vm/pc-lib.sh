@@ -30,6 +30,16 @@ writer() {
 	done
 }
 
+# stop_load WRITER_PID FIO_PID: end the writer and fio after a cut.  fio
+# runs its job as a thread (--thread) and gets SIGKILL: a SIGTERM that
+# lands while fio still sets its job up can leave fio waiting on its own
+# futex for ever (seen on the debug kernel, where set-up is slow).
+stop_load() {
+	kill -KILL "$2" 2>/dev/null
+	kill "$1" 2>/dev/null
+	wait "$1" "$2" 2>/dev/null
+}
+
 # cut_power: from now on every write to cs_pc is dropped.
 cut_power() {
 	dmsetup suspend cs_pc
