@@ -4,18 +4,12 @@
 # device taken over in place) and on a plain disk, status, fold, rollback
 # and remove in both modes, reactivate after everything was torn down,
 # and check/dump of the store offline.  Exact data checks throughout.
-#
-# A kernel that refuses row tables ("Mode row is not implemented yet")
-# or the messages ("unknown message", EINVAL) makes the points that need
-# them SKIP, with the reason; a skip is never counted as a pass.  The
-# plan is printed at the end, from the points run.
+# The plan is printed at the end, from the points run.
 . /tests/vm/lib.sh
 
 if [ $SLOW = 1 ]; then MB=16; else MB=64; fi
 LEN=$((MB * 2048))
 BASE=/dev/mapper/base
-
-skip() { T=$((T + 1)); echo "ok $T - $1 # SKIP $2"; }
 
 # tool DESC RC ARGS...: run cowsnap, keep its output in /tmp/out and
 # /tmp/err; a point that passes when it exits with RC.
@@ -31,13 +25,6 @@ tool() {
 		sed 's/^/# out: /' /tmp/out
 		sed 's/^/# err: /' /tmp/err
 	fi
-}
-
-# unsupported: the last run failed because the kernel lacks a feature.
-unsupported() {
-	grep -qiE 'not implemented yet|Unknown message|unknown message' \
-		/tmp/err /tmp/out 2>/dev/null ||
-		dmesg | tail -5 | grep -qiE 'not implemented yet|unknown message'
 }
 
 state() { cowsnap status --json "$1" | sed -n 's/.*"state": "\(.*\)",/\1/p'; }
@@ -104,20 +91,11 @@ umount /mnt/snap
 
 # ---- fold (cow: instant), then remove ----
 tool "fold base (cow)" 0 fold base
-if [ "$got" != 0 ] && unsupported; then
-	skip "fold ends the snapshot" "kernel refuses the fold message"
-	skip "remove" "no fold"
-	# end it the old way, so that the rest can run
-	dmsetup remove base-snap
-	dmsetup suspend base && dmsetup load base --table "0 $LEN linear $ORIGIN 0" &&
-		dmsetup resume base && dmsetup remove base-real
-else
-	is "fold ends the snapshot" "$(state base)" ended
-	tool "remove base" 0 remove base
-	check "remove: base maps the origin again" sh -c "dmsetup table base | grep -q ' linear '"
-	check "remove: base-snap and base-real are gone" sh -c "! dmsetup info base-snap >/dev/null 2>&1 && ! dmsetup info base-real >/dev/null 2>&1"
-	check "remove: the live files are intact" sh -c "echo 3 >/proc/sys/vm/drop_caches; cd /mnt/live && md5sum -c /tmp/sums2 >/dev/null"
-fi
+is "fold ends the snapshot" "$(state base)" ended
+tool "remove base" 0 remove base
+check "remove: base maps the origin again" sh -c "dmsetup table base | grep -q ' linear '"
+check "remove: base-snap and base-real are gone" sh -c "! dmsetup info base-snap >/dev/null 2>&1 && ! dmsetup info base-real >/dev/null 2>&1"
+check "remove: the live files are intact" sh -c "echo 3 >/proc/sys/vm/drop_caches; cd /mnt/live && md5sum -c /tmp/sums2 >/dev/null"
 umount /mnt/live
 check "e2fsck -n of base after all that is clean" fsck_clean $BASE
 tool "remove of a device that is no snapshot" 4 remove base
@@ -128,18 +106,11 @@ before=$(md5 $BASE)
 dd if=/dev/urandom of=$BASE bs=1M count=4 seek=1 conv=fsync 2>/dev/null
 check "the live view changed" test "$(md5 $BASE)" != "$before"
 tool "rollback --wait (cow merge)" 0 rollback --wait base
-if [ "$got" != 0 ] && unsupported; then
-	skip "rollback gives back the snapshot's data" "kernel refuses the rollback message"
-	dmsetup remove base-snap
-	dmsetup suspend base && dmsetup load base --table "0 $LEN linear $ORIGIN 0" &&
-		dmsetup resume base && dmsetup remove base-real
-else
-	is "rollback gives back the snapshot's data" "$(md5 $BASE)" "$before"
-	is "rollback ended the snapshot" "$(state base)" ended
-	tool "rollback of an ended snapshot is refused (exit 7)" 7 rollback base
-	tool "remove after the rollback" 0 remove base
-	is "and the origin holds the snapshot's data" "$(md5 $BASE)" "$before"
-fi
+is "rollback gives back the snapshot's data" "$(md5 $BASE)" "$before"
+is "rollback ended the snapshot" "$(state base)" ended
+tool "rollback of an ended snapshot is refused (exit 7)" 7 rollback base
+tool "remove after the rollback" 0 remove base
+is "and the origin holds the snapshot's data" "$(md5 $BASE)" "$before"
 
 # ---- reactivate after tearing everything down ----
 tool "a new snapshot" 0 create -c 8 $BASE $STORE
@@ -173,37 +144,25 @@ wipe_store $STORE
 tool "create on a plain disk" 0 create -n plain $SCRATCH $STORE
 check "create says to move to the new live view" grep -q 'use /dev/mapper/plain instead of' /tmp/out
 tool "fold plain" 0 fold plain
-if [ "$got" = 0 ]; then
-	tool "remove plain" 0 remove plain
-	check "plain is now a linear mapping of the disk" sh -c "dmsetup table plain | grep -q ' linear '"
-	dmsetup remove plain
-else
-	skip "remove plain" "fold refused"
-	dmsetup remove plain-snap
-	dmsetup remove plain
-fi
+tool "remove plain" 0 remove plain
+check "plain is now a linear mapping of the disk" sh -c "dmsetup table plain | grep -q ' linear '"
+dmsetup remove plain 2>/dev/null || { dmsetup remove plain-snap; dmsetup remove plain; }
 
 # ---- row: instant rollback, fold in the background ----
 wipe_store $STORE
 tool "create -m row" 0 create -m row $BASE $STORE
-if [ "$got" != 0 ] && unsupported; then
-	for p in "row snapshot view read-only" "row rollback" "row fold" "row remove"; do
-		skip "$p" "kernel refuses row tables (Mode row is not implemented yet)"
-	done
-else
-	check "the row snapshot view is read-only" sh -c "dmsetup info base-snap | grep -q 'READ-ONLY'"
-	before=$(md5 $BASE)
-	dd if=/dev/urandom of=$BASE bs=1M count=2 seek=2 conv=fsync 2>/dev/null
-	tool "rollback (row: instant)" 0 rollback base
-	is "row rollback gives back the snapshot" "$(md5 $BASE)" "$before"
-	is "and the snapshot goes on" "$(state base)" valid
-	dd if=/dev/urandom of=$BASE bs=1M count=3 seek=1 conv=fsync 2>/dev/null
-	after=$(md5 $BASE)
-	tool "fold --wait (row: a copy into the origin)" 0 fold --wait base
-	is "row fold ended the snapshot" "$(state base)" ended
-	tool "remove after the row fold" 0 remove base
-	is "the origin alone holds the live data" "$(md5 $BASE)" "$after"
-fi
+check "the row snapshot view is read-only" sh -c "dmsetup info base-snap | grep -q 'READ-ONLY'"
+before=$(md5 $BASE)
+dd if=/dev/urandom of=$BASE bs=1M count=2 seek=2 conv=fsync 2>/dev/null
+tool "rollback (row: instant)" 0 rollback base
+is "row rollback gives back the snapshot" "$(md5 $BASE)" "$before"
+is "and the snapshot goes on" "$(state base)" valid
+dd if=/dev/urandom of=$BASE bs=1M count=3 seek=1 conv=fsync 2>/dev/null
+after=$(md5 $BASE)
+tool "fold --wait (row: a copy into the origin)" 0 fold --wait base
+is "row fold ended the snapshot" "$(state base)" ended
+tool "remove after the row fold" 0 remove base
+is "the origin alone holds the live data" "$(md5 $BASE)" "$after"
 
 # ---- offline check once every device is gone ----
 tool "check of an ended store" 0 check $STORE
