@@ -5,7 +5,7 @@
 . /tests/vm/lib.sh
 plan 20
 
-if [ $SLOW = 1 ]; then MB=16 WRITES=50 FIOMB=4; else MB=64 WRITES=150 FIOMB=16; fi
+if [ $SLOW = 1 ]; then MB=16 WRITES=25 FIOMB=4; else MB=64 WRITES=100 FIOMB=16; fi
 wipe_store $STORE
 origin_setup $MB
 snap_table() { echo "0 $LEN cowsnap $O $STORE cow $1 snap"; }

@@ -7,7 +7,7 @@
 . /tests/vm/lib.sh
 plan 29
 
-if [ $SLOW = 1 ]; then MB=16 WRITES=40 FIOMB=4; else MB=64 WRITES=150 FIOMB=16; fi
+if [ $SLOW = 1 ]; then MB=16 WRITES=20 FIOMB=4; else MB=64 WRITES=100 FIOMB=16; fi
 wipe_store $STORE
 origin_setup $MB
 live_table() { echo "0 $LEN cowsnap $O $STORE row $1 live${2:+ $2}"; }

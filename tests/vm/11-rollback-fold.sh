@@ -6,7 +6,7 @@
 . /tests/vm/lib.sh
 plan 43
 
-if [ $SLOW = 1 ]; then MB=16 WRITES=30; else MB=64 WRITES=100; fi
+if [ $SLOW = 1 ]; then MB=16 WRITES=16; else MB=64 WRITES=50; fi
 wipe_store $STORE
 origin_setup $MB
 cp /tmp/expected /tmp/ref
