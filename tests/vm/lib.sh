@@ -97,7 +97,8 @@ random_file() { dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
 # seen by the cached pages of another).
 read_range() {
 	[ -b "$1" ] && blockdev --flushbufs "$1"
-	dd if="$1" bs=512 skip="$2" count="$3" 2>/dev/null
+	dd if="$1" bs=1M skip=$(($2 * 512)) count=$(($3 * 512)) \
+	   iflag=skip_bytes,count_bytes 2>/dev/null
 }
 
 # same_range DEV_A OFF_A DEV_B OFF_B SECTORS: byte-compare two ranges.
