@@ -211,17 +211,16 @@ static bool join_pending(struct cowsnap_state *s, u64 chunk, u64 last,
 			 struct bio *bio, u32 *n)
 {
 	struct cowsnap_pending *p;
-	u64 unused;
 
 	spin_lock_irq(&s->pending_lock);
 	p = __cowsnap_find_pending(s, chunk);
 	if (p) {
 		bio_list_add(&p->bios, bio);
 	} else {
-		for (*n = 1; *n < max_run(s) && chunk + *n <= last; (*n)++)
-			if (__cowsnap_find_pending(s, chunk + *n) ||
-			    cowsnap_index_lookup(&s->index, chunk + *n, &unused))
-				break;
+		*n = 1;
+		while (*n < max_run(s) && chunk + *n <= last &&
+		       __cowsnap_unclaimed(s, chunk + *n))
+			(*n)++;
 	}
 	spin_unlock_irq(&s->pending_lock);
 	return p;

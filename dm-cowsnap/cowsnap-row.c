@@ -131,15 +131,6 @@ static struct cowsnap_pending *row_new_run(struct cowsnap_state *s, u32 *n,
 	return head;
 }
 
-/* Neither pending nor mapped.  Caller holds pending_lock. */
-static bool __row_unclaimed(struct cowsnap_state *s, u64 chunk)
-{
-	u64 unused;
-
-	return !__cowsnap_find_pending(s, chunk) &&
-	       !cowsnap_index_lookup(&s->index, chunk, &unused);
-}
-
 /*
  * Make the first pending exceptions of the chain @p those of the *@n
  * chunks from @chunk on, with new store chunks in a row from
@@ -168,7 +159,7 @@ static enum row_claim row_claim(struct cowsnap_state *s, struct bio *bio,
 	} else if (cowsnap_index_lookup(&s->index, chunk, store_chunk)) {
 		r = ROW_MAPPED;
 	} else {
-		for (k = 1; k < *n && __row_unclaimed(s, chunk + k); k++)
+		for (k = 1; k < *n && __cowsnap_unclaimed(s, chunk + k); k++)
 			;
 		*n = cowsnap_store_alloc_run(s->store, k, store_chunk);
 		if (!*n)
@@ -283,7 +274,6 @@ static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
 	struct cowsnap_pending *p;
 	u64 store_chunk;
 
-	clip_chunks(s, bio, n);
 	p = row_new_run(s, &n, false);
 	if (!n)
 		return park_bio(s, bio);
@@ -567,8 +557,7 @@ static void queue_for_space(struct cowsnap_state *s, struct bio *bio)
 /* Worker: a first write to @chunk (the bio is within the chunk). */
 static void redirect(struct cowsnap_state *s, struct bio *bio, u64 chunk)
 {
-	u32 n = 1;
-	struct cowsnap_pending *p = row_new_run(s, &n, true);
+	struct cowsnap_pending *p = row_new_pending(s, true);
 	bool whole = whole_chunks(s, bio, 1);
 	u64 store_chunk;
 

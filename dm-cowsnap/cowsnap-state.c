@@ -506,6 +506,18 @@ struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
 	return NULL;
 }
 
+/*
+ * @chunk is neither pending nor mapped: a first write may claim it.
+ * Caller holds pending_lock.
+ */
+bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk)
+{
+	u64 unused;
+
+	return !__cowsnap_find_pending(s, chunk) &&
+	       !cowsnap_index_lookup(&s->index, chunk, &unused);
+}
+
 /* Make @p the pending exception of @chunk.  Caller holds pending_lock. */
 void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk)

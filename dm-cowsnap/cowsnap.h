@@ -388,6 +388,7 @@ struct cowsnap_pending *cowsnap_alloc_pending(struct cowsnap_state *s,
 					      gfp_t gfp);
 struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
 					       u64 chunk);
+bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk);
 void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk);
 void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
