@@ -29,14 +29,22 @@
  * the origin of a chunk only once no later resume will copy that chunk
  * again.  A resume reloads the exceptions after the cursor and goes on.
  *
- * Everything here runs in the worker but the map functions and
- * cowsnap_phase_request() / cowsnap_phase_stop() (process context).
+ * The batch's copy: the copier, a work item beside the worker, reads
+ * as much of the batch from the store as its 4 MiB buffer holds (every
+ * run at once, through dm-io), then writes it to the origin, until the
+ * batch is copied; no page is allocated (nor zeroed) per copy.
+ *
+ * Everything here runs in the worker but the map functions, the copier
+ * and cowsnap_phase_request() / cowsnap_phase_stop() (process context).
  */
 #include <linux/blkdev.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/dm-kcopyd.h>
+#include <linux/vmalloc.h>
 
 #include "cowsnap.h"
+#include "cowsnap-compat.h"
 #include "cowsnap-store.h"
 
 /* ---- the phases' map tables ---- */
@@ -134,20 +142,6 @@ static void set_phase(struct cowsnap_state *s, enum cowsnap_phase phase,
 }
 
 /* At creation: where the store's superblock says the state is. */
-void cowsnap_phase_init(struct cowsnap_state *s)
-{
-	u32 state = cowsnap_store_phase(s->store, &s->op, &s->merge_cursor,
-					&s->merge_total);
-
-	s->merge_paused = true;		/* until the live view resumes */
-	if (state == COWSNAP_DISK_STATE_MERGING)
-		set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
-	else if (state == COWSNAP_DISK_STATE_ENDED)
-		set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
-	else
-		set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
-}
-
 static void answer(struct cowsnap_state *s, int r, const char *why)
 {
 	s->op_result = r;
@@ -245,8 +239,10 @@ static int end_now(struct cowsnap_state *s)
 static int begin_merge(struct cowsnap_state *s)
 {
 	u32 op;
-	int r = cowsnap_store_begin_merge(s->store, s->op);
+	int r = cowsnap_get_copier(s);
 
+	if (!r)
+		r = cowsnap_store_begin_merge(s->store, s->op);
 	if (r)
 		return r;
 	cowsnap_store_phase(s->store, &op, &s->merge_cursor, &s->merge_total);
@@ -285,34 +281,24 @@ static void after_quiesce(struct cowsnap_state *s)
 		DMINFO("%s: %s started", s->name, cowsnap_op_name(s->op));
 	}
 	cowsnap_redispatch_list(s, &s->held);
-	answer(s, r, r ? "the store failed" : NULL);
+	if (!r)
+		answer(s, 0, NULL);
+	else
+		answer(s, r, r == -ENOMEM ? "out of memory" : "the store failed");
 	cowsnap_raise_event(s);
 }
 
 /* ---- merge ---- */
 
-static void merge_copy_done(int read_err, unsigned long write_err,
-			    void *context)
-{
-	struct cowsnap_state *s = context;
-
-	if (read_err || write_err)
-		WRITE_ONCE(s->batch_error, -EIO);
-	if (atomic_dec_and_test(&s->batch_copies)) {
-		cowsnap_wake_worker(s);
-		wake_up(&s->batch_wait);
-	}
-}
-
 /*
- * The next exceptions to merge, in s->scratch, in commit order (a
- * persistent store: from the merge cursor on, up to a batch of whole
- * exception blocks): how many, or an error.
+ * The exceptions to merge from @pos on, in s->scratch, in commit order
+ * (a persistent store: up to a batch of whole exception blocks; a
+ * transient one: any that are still in the index): how many, or an
+ * error.
  */
-static int next_exceptions(struct cowsnap_state *s)
+static int next_exceptions(struct cowsnap_state *s, u64 pos)
 {
 	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
-	u64 pos = s->merge_cursor;
 	int n = 0, r;
 
 	if (s->transient)
@@ -350,74 +336,66 @@ static int cmp_origin(const void *a, const void *b)
 	       x->origin_chunk > y->origin_chunk;
 }
 
-/* Entries from @i on that are in a row on both devices. */
-static u32 run_length(struct cowsnap_state *s, u32 i)
+/*
+ * Read the batch after the one being copied into s->ready, sorted by
+ * origin chunk (unless it is there already, or there is none left).
+ * A transient store's batch comes from the index: only once no batch
+ * is being copied, or it would collect that batch's exceptions again.
+ */
+static void prepare_ready(struct cowsnap_state *s)
 {
-	const struct cowsnap_merge_entry *e = &s->batch[i];
-	u32 max = max_t(u32, 1, COWSNAP_MERGE_RUN_SECTORS >> s->chunk_shift);
-	u32 n = 1;
+	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
+	u64 pos = s->merge_cursor + s->batch_nr;
+	int n, i;
 
-	while (i + n < s->batch_nr && n < max &&
-	       e[n].origin_chunk == e->origin_chunk + n &&
-	       e[n].store_chunk == e->store_chunk + n)
-		n++;
-	return n;
+	if (s->ready_nr || s->merge_failed || pos >= s->merge_total ||
+	    (s->transient && s->batch_nr))
+		return;
+	n = next_exceptions(s, pos);
+	if (n < 0) {
+		merge_fail(s, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		s->ready[i].origin_chunk = origin[i];
+		s->ready[i].store_chunk = store[i];
+	}
+	sort(s->ready, n, sizeof(*s->ready), cmp_origin, NULL);
+	s->ready_nr = n;
+}
+
+/* The ready batch becomes the batch: its chunks wait, the copier runs. */
+static void start_batch(struct cowsnap_state *s)
+{
+	u32 i;
+
+	swap(s->batch, s->ready);
+	s->batch_nr = s->ready_nr;
+	s->ready_nr = 0;
+	for (i = 0; i < s->batch_nr; i++)
+		cowsnap_mark(s, &s->batch[i]);
+	/* Live bios already sent to these store chunks end first. */
+	for (i = 0; i < s->batch_nr; i++)
+		cowsnap_wait_untracked(s, s->batch[i].origin_chunk);
+	cowsnap_copy_batch(s);
 }
 
 /*
- * Copy the batch's chunks into the origin: sorted by origin chunk, a
- * run of chunks in a row on both devices is one kcopyd job.
+ * Release the @nr chunks of a batch @e that was copied: to the origin if
+ * @merged, else the store.
  */
-static void copy_batch(struct cowsnap_state *s)
-{
-	struct dm_io_region from, to;
-	struct cowsnap_merge_entry *e;
-	u32 i, n;
-
-	s->batch_error = 0;
-	atomic_set(&s->batch_copies, 1);	/* a bias, dropped last */
-	for (i = 0; i < s->batch_nr; i += n) {
-		e = &s->batch[i];
-		n = run_length(s, i);
-		cowsnap_chunk_regions(s, e->origin_chunk, e->store_chunk, n,
-				      &to, &from);
-		atomic_inc(&s->batch_copies);
-		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, merge_copy_done, s);
-	}
-	merge_copy_done(0, 0, s);	/* drop the bias */
-}
-
-static void start_batch(struct cowsnap_state *s, u32 n)
-{
-	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		s->batch[i].origin_chunk = origin[i];
-		s->batch[i].store_chunk = store[i];
-	}
-	sort(s->batch, n, sizeof(*s->batch), cmp_origin, NULL);
-	for (i = 0; i < n; i++)
-		cowsnap_mark(s, &s->batch[i]);
-	s->batch_nr = n;
-	/* Live bios already sent to these store chunks end first. */
-	for (i = 0; i < n; i++)
-		cowsnap_wait_untracked(s, s->batch[i].origin_chunk);
-	copy_batch(s);
-}
-
-/* Release the batch's chunks: to the origin if @merged, else the store. */
-static void release_batch(struct cowsnap_state *s, bool merged)
+static void release_batch(struct cowsnap_state *s,
+			  struct cowsnap_merge_entry *e, u32 nr, bool merged)
 {
 	struct bio_list bios;
 	u32 i;
 
-	for (i = 0; i < s->batch_nr; i++)
-		s->batch[i].removed = merged ?
-			cowsnap_index_remove(&s->index,
-					     s->batch[i].origin_chunk) : NULL;
-	for (i = 0; i < s->batch_nr; i++)
-		cowsnap_unmark(s, &s->batch[i]);
+	for (i = 0; i < nr; i++)
+		e[i].removed = merged ?
+			cowsnap_index_remove(&s->index, e[i].origin_chunk) :
+			NULL;
+	for (i = 0; i < nr; i++)
+		cowsnap_unmark(s, &e[i]);
 	spin_lock_irq(&s->lock);
 	bios = s->merge_wait;
 	bio_list_init(&s->merge_wait);
@@ -426,13 +404,18 @@ static void release_batch(struct cowsnap_state *s, bool merged)
 	if (merged) {
 		/* no lookup sees them any more; expedited: one per batch */
 		synchronize_rcu_expedited();
-		for (i = 0; i < s->batch_nr; i++)
-			if (s->batch[i].removed)
-				cowsnap_index_free(s->batch[i].removed);
+		for (i = 0; i < nr; i++)
+			if (e[i].removed)
+				cowsnap_index_free(e[i].removed);
 	}
 }
 
-static void finish_batch(struct cowsnap_state *s)
+/*
+ * The batch is copied: flushed to the origin, then the superblock's
+ * merge cursor moves past it.  Returns false if that failed (the batch
+ * is released to the store, the merge stops).
+ */
+static bool finish_batch(struct cowsnap_state *s)
 {
 	u64 cursor = s->merge_cursor + s->batch_nr;
 	int r = READ_ONCE(s->batch_error);
@@ -441,13 +424,14 @@ static void finish_batch(struct cowsnap_state *s)
 		r = blkdev_issue_flush(s->origin_bdev);
 	if (!r && !s->transient)
 		r = cowsnap_store_merge_advance(s->store, cursor);
-	release_batch(s, !r);
-	s->batch_nr = 0;
 	if (r) {
+		release_batch(s, s->batch, s->batch_nr, false);
+		s->batch_nr = 0;
 		merge_fail(s, r);
-		return;
+		return false;
 	}
 	WRITE_ONCE(s->merge_cursor, cursor);
+	return true;
 }
 
 static void end_merge(struct cowsnap_state *s)
@@ -465,27 +449,60 @@ static void end_merge(struct cowsnap_state *s)
 	cowsnap_raise_event(s);
 }
 
+/*
+ * One worker pass of a merge.  While the copier copies a batch, the
+ * next one is read and sorted.  Once it is copied and durable, the next
+ * batch's copy starts before this one's chunks are released (a
+ * transient store's release comes first, see prepare_ready()).
+ */
 static void merge_step(struct cowsnap_state *s)
 {
-	int n;
+	struct cowsnap_merge_entry *done = s->batch;
+	u32 done_nr = s->batch_nr;
 
-	if (s->batch_nr) {
-		if (atomic_read(&s->batch_copies))
-			return;
-		finish_batch(s);
-	}
-	if (READ_ONCE(s->merge_paused) || s->merge_failed)
+	if (done_nr && atomic_read_acquire(&s->batch_copies)) {
+		prepare_ready(s);
 		return;
-	n = s->merge_cursor < s->merge_total ? next_exceptions(s) : 0;
-	if (n < 0)
-		merge_fail(s, n);
-	else if (!n)
+	}
+	if (done_nr) {
+		if (!finish_batch(s))
+			return;
+		s->batch_nr = 0;
+		if (s->transient) {
+			release_batch(s, done, done_nr, true);
+			done_nr = 0;
+		}
+	}
+	if (!READ_ONCE(s->merge_paused)) {
+		prepare_ready(s);
+		if (s->ready_nr)
+			start_batch(s);
+	}
+	if (done_nr)
+		release_batch(s, done, done_nr, true);
+	if (s->batch_nr)
+		prepare_ready(s);
+	else if (!READ_ONCE(s->merge_paused) && !s->merge_failed)
 		end_merge(s);
-	else
-		start_batch(s, n);
 }
 
 /* ---- entry points ---- */
+
+/* At creation: where the store's superblock says the state is. */
+int cowsnap_phase_init(struct cowsnap_state *s)
+{
+	u32 state = cowsnap_store_phase(s->store, &s->op, &s->merge_cursor,
+					&s->merge_total);
+
+	s->merge_paused = true;		/* until the live view resumes */
+	if (state == COWSNAP_DISK_STATE_MERGING)
+		set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
+	else if (state == COWSNAP_DISK_STATE_ENDED)
+		set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
+	else
+		set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
+	return state == COWSNAP_DISK_STATE_MERGING ? cowsnap_get_copier(s) : 0;
+}
 
 void cowsnap_phase_process(struct cowsnap_state *s)
 {

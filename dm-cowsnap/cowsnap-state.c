@@ -75,8 +75,8 @@ static void waker_fn(struct work_struct *w)
 	cowsnap_wake_worker(s);
 }
 
-/* The next online CPU after this one, or WORK_CPU_UNBOUND (this one). */
-static int next_cpu(void)
+/* Another online CPU than this one, or WORK_CPU_UNBOUND if none. */
+int cowsnap_next_cpu(void)
 {
 	int this = raw_smp_processor_id();
 	int cpu = cpumask_next(this, cpu_online_mask);
@@ -101,7 +101,7 @@ void cowsnap_wake_worker(struct cowsnap_state *s)
 	int cpu = WORK_CPU_UNBOUND;
 
 	if (READ_ONCE(s->copies_in_flight) >= SPREAD_COPIES)
-		cpu = next_cpu();
+		cpu = cowsnap_next_cpu();
 	queue_work_on(cpu, s->wq, &s->worker);
 }
 
@@ -721,8 +721,10 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		s->health = COWSNAP_INVALID;
 		s->invalid_reason = reason;
 	}
-	cowsnap_phase_init(s);
-	return 0;
+	r = cowsnap_phase_init(s);
+	if (r)
+		*error = "Cannot allocate the merge buffer";
+	return r;
 }
 
 /* Build a new state from the first view's table.  Sleeps. */
@@ -738,8 +740,9 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 		r = percpu_ref_init(&s->io_ref, io_ref_release,
 				    PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
 	s->batch = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
+	s->ready = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->ready), GFP_KERNEL);
 	s->scratch = kvcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
-	if (r || !s->batch || !s->scratch) {
+	if (r || !s->batch || !s->ready || !s->scratch) {
 		*error = "Cannot allocate the state";
 		r = r ?: -ENOMEM;
 		goto bad;
@@ -781,10 +784,12 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 		destroy_workqueue(s->wq);
 	if (s->kcopyd)
 		dm_kcopyd_client_destroy(s->kcopyd);
+	cowsnap_free_copier(s->copier);
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);
 	kvfree(s->batch);
+	kvfree(s->ready);
 	kvfree(s->scratch);
 	percpu_ref_exit(&s->io_ref);
 	mempool_exit(&s->pending_pool);

@@ -247,6 +247,32 @@ struct cowsnap_merge_entry {
 #define COWSNAP_MERGE_BATCH	(4 * COWSNAP_EB_MAX_ENTRIES)
 /* The most one merge copy moves (8 MiB), in sectors. */
 #define COWSNAP_MERGE_RUN_SECTORS	16384
+/* The merge buffer (4 MiB), in sectors: what one round of reads fills. */
+#define COWSNAP_MERGE_BUF_SECTORS	8192
+
+/* Chunks of a merge batch in a row on both devices, at buf_chunk. */
+struct cowsnap_merge_piece {
+	u64 origin_chunk;
+	u64 store_chunk;
+	u32 nr;
+	u32 buf_chunk;			/* chunks into the merge buffer */
+};
+
+/*
+ * What copies a merge batch: a work item that reads as many of the
+ * batch's chunks from the store as the buffer holds (all at once), then
+ * writes them to the origin (all at once), until the batch is copied.
+ * Allocated when a merge first needs it, freed with the state.
+ */
+struct cowsnap_merge_copier {
+	struct work_struct work;
+	struct cowsnap_state *s;
+	struct dm_io_client *io;
+	void *buf;			/* COWSNAP_MERGE_BUF_SECTORS, vmalloc */
+	struct cowsnap_merge_piece *pieces;	/* one per buffer chunk */
+	atomic_t ios;			/* in flight, plus a bias */
+	struct completion ios_done;	/* ios dropped to zero */
+};
 
 /*
  * The state shared by the live view and the snapshot view of one
@@ -325,10 +351,14 @@ struct cowsnap_state {
 	u64 merge_total;		/* exceptions to merge (READ_ONCE) */
 	u32 merge_bucket;		/* transient: index scan position */
 	u32 batch_nr;			/* entries in the batch, 0: none */
-	atomic_t batch_copies;		/* copies of the batch in flight */
-	int batch_error;		/* of a copy (set by copy callbacks) */
+	atomic_t batch_copies;		/* 1 while the copier runs, else 0 */
+	int batch_error;		/* of a copy (set by the copier) */
+	struct cowsnap_merge_copier *copier;	/* NULL until a merge */
 	wait_queue_head_t batch_wait;	/* the batch went idle */
-	struct cowsnap_merge_entry *batch;
+	struct cowsnap_merge_entry *batch;	/* the batch being copied */
+	/* the next batch, read and sorted while the batch is copied */
+	struct cowsnap_merge_entry *ready;
+	u32 ready_nr;			/* entries in ready, 0: none */
 	u64 *scratch;			/* 2 * COWSNAP_MERGE_BATCH chunks */
 	bool merge_failed;		/* stop merging until reactivated */
 
@@ -363,6 +393,7 @@ void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);
 bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 		      cowsnap_lookup_fn lookup, unsigned int runs,
 		      u64 *store_chunk);
+int cowsnap_next_cpu(void);
 void cowsnap_wake_worker(struct cowsnap_state *s);
 void cowsnap_run_worker(struct cowsnap_state *s);
 void cowsnap_raise_event(struct cowsnap_state *s);
@@ -403,7 +434,12 @@ void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 extern const struct cowsnap_mode_ops cowsnap_quiesce_ops;
 extern const struct cowsnap_mode_ops cowsnap_merge_ops;
 extern const struct cowsnap_mode_ops cowsnap_ended_ops;
-void cowsnap_phase_init(struct cowsnap_state *s);
+int cowsnap_phase_init(struct cowsnap_state *s);
+
+/* cowsnap-copier.c: the copier of a merge batch. */
+int cowsnap_get_copier(struct cowsnap_state *s);
+void cowsnap_copy_batch(struct cowsnap_state *s);
+void cowsnap_free_copier(struct cowsnap_merge_copier *c);
 void cowsnap_phase_process(struct cowsnap_state *s);
 void cowsnap_phase_stop(struct cowsnap_state *s);
 int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why);
