@@ -21,6 +21,7 @@ import sys
 
 CONFIG_NAMES = {
     'raw': 'raw (linear slice of brd)',
+    'lin': 'dm-linear over the raw slice (one more dm layer)',
     'dmsnap4': 'dm-snapshot P, 4 KiB chunks',
     'dmsnap64': 'dm-snapshot P, 64 KiB chunks',
     'thin64': 'dm-thin snapshot, 64 KiB blocks',
@@ -42,6 +43,7 @@ WORKLOADS = [
 ]
 WORKLOAD_NAMES = dict(WORKLOADS)
 THIN = 'thin64'
+LIN = 'lin'
 
 
 def chunk_kib(cfg):
@@ -174,12 +176,14 @@ def add_ratios(rows):
     for r in rows:
         cfg, wl = r['config'], r['workload']
         dms = f'dmsnap{chunk_kib(cfg)}' if cfg != THIN else 'dmsnap64'
+        plain = cfg in ('raw', LIN)
         r['ratio'] = {
             'raw': None if cfg == 'raw' else ratio(r['value'], base('raw', wl)),
-            'dmsnap': None if mode(cfg) in ('raw', 'dmsnap')
+            'dmsnap': None if plain or mode(cfg) == 'dmsnap'
             else ratio(r['value'], base(dms, wl)),
-            'thin': None if cfg in ('raw', THIN)
+            'thin': None if plain or cfg == THIN
             else ratio(r['value'], base(THIN, wl)),
+            'lin': None if plain else ratio(r['value'], base(LIN, wl)),
         }
         dr = by.get((dms, wl))
         r['targets'] = targets(r, dr)
@@ -357,6 +361,23 @@ def report(d):
         ]) + ' |')
     for cfg, why in d['na'].items():
         md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 8)
+    stacked = [r for r in rows if r['ratio']['lin'] is not None and
+               any(t['target'].endswith('x raw') for t in r['targets'])]
+    if stacked:
+        md.append('')
+        md.append('The targets against raw, next to what one more dm layer '
+                  'doing nothing (lin, a dm-linear over the raw slice) '
+                  'reaches in the same run:')
+        md.append('')
+        md.append('| configuration | workload | × raw | lin × raw | × lin |')
+        md.append('|' + ' --- |' * 5)
+        for r in stacked:
+            lin = next((x for x in rows if x['config'] == LIN and
+                        x['workload'] == r['workload']), None)
+            md.append(f"| {r['config']} | {WORKLOAD_NAMES[r['workload']]} | "
+                      f"{fmt_ratio(r['ratio']['raw'])} | "
+                      f"{fmt_ratio(lin and lin['ratio']['raw'])} | "
+                      f"{fmt_ratio(r['ratio']['lin'])} |")
     md.append('')
     md.append('Configurations: ' + '; '.join(
         f'{k}: {v}' for k, v in CONFIG_NAMES.items()) + '.  × dm-snapshot '

@@ -25,11 +25,11 @@ SEED=4242
 
 if [ "${1:-}" = quick ]; then
 	QUICK=1 RUNS=1 R=16 C=32
-	CONFIGS="raw dmsnap4 thin64 cow4 row4"
+	CONFIGS="raw lin dmsnap4 thin64 cow4 row4"
 	MEM="cow4:20000 row4:20000 dmsnap4:20000 cow4:100000"
 else
 	QUICK=0 RUNS=3 R=64 C=256
-	CONFIGS="raw dmsnap4 dmsnap64 thin64 cow4 cow64 row4 row64"
+	CONFIGS="raw lin dmsnap4 dmsnap64 thin64 cow4 cow64 row4 row64"
 	MEM="cow4:100000 row4:100000 dmsnap4:100000 cow4:1000000 row4:1000000"
 fi
 # Layout of the RAM disk: origin (C MiB), store (C + 32 MiB: room for
@@ -102,6 +102,10 @@ set_up() {
 	case $1 in
 	raw)
 		LIVE=/dev/mapper/bn_o SNAP=/dev/mapper/bn_o UNDER=bn_o
+		return 0 ;;
+	lin)	# one more dm layer, doing nothing: what stacking costs
+		dm_create bn_live "0 $OLEN linear /dev/mapper/bn_o 0" || return 1
+		LIVE=/dev/mapper/bn_live SNAP=/dev/mapper/bn_live UNDER=bn_o
 		return 0 ;;
 	dmsnap*)
 		zero_head /dev/mapper/bn_s
