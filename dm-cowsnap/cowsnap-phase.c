@@ -38,6 +38,7 @@
  * and cowsnap_phase_request() / cowsnap_phase_stop() (process context).
  */
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -247,6 +248,8 @@ static int begin_merge(struct cowsnap_state *s)
 		return r;
 	cowsnap_store_phase(s->store, &op, &s->merge_cursor, &s->merge_total);
 	s->merge_bucket = 0;
+	s->merge_start = ktime_get();
+	s->merge_from = s->merge_cursor;
 	set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
 	return 0;
 }
@@ -444,8 +447,10 @@ static void end_merge(struct cowsnap_state *s)
 	}
 	WRITE_ONCE(s->merge_cursor, s->merge_total);
 	set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
-	DMINFO("%s: %s done: %llu chunks merged", s->name,
-	       cowsnap_op_name(s->op), s->merge_total);
+	DMINFO("%s: %s done: %llu chunks merged (%llu in %lld ms)", s->name,
+	       cowsnap_op_name(s->op), s->merge_total,
+	       s->merge_total - s->merge_from,
+	       ktime_ms_delta(ktime_get(), s->merge_start));
 	cowsnap_raise_event(s);
 }
 
@@ -495,6 +500,8 @@ int cowsnap_phase_init(struct cowsnap_state *s)
 					&s->merge_total);
 
 	s->merge_paused = true;		/* until the live view resumes */
+	s->merge_start = ktime_get();
+	s->merge_from = s->merge_cursor;
 	if (state == COWSNAP_DISK_STATE_MERGING)
 		set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
 	else if (state == COWSNAP_DISK_STATE_ENDED)

@@ -361,6 +361,8 @@ struct cowsnap_state {
 	u32 ready_nr;			/* entries in ready, 0: none */
 	u64 *scratch;			/* 2 * COWSNAP_MERGE_BATCH chunks */
 	bool merge_failed;		/* stop merging until reactivated */
+	ktime_t merge_start;		/* when this merge began or resumed */
+	u64 merge_from;			/* merge_cursor then */
 
 	/* Written by the worker, read anywhere with READ_ONCE(). */
 	enum cowsnap_health health;

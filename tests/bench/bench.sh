@@ -10,7 +10,9 @@
 #   @@io CONFIG WORKLOAD RUN READ WRITE  sectors read and written on the
 #                                        devices under the views (the dm
 #                                        linear slices over brd)
-#   @@op CONFIG OP RUN SECONDS MIB       a rollback, fold or merge of MIB
+#   @@op CONFIG OP RUN SECONDS MIB [COPY] a rollback, fold or merge of MIB;
+#                                        COPY: a cowsnap merge's own time
+#                                        (its log, begin to end), seconds
 #   @@mem CONFIG EXCEPTIONS RUN STAGE key=value...   /proc/meminfo and
 #                                        slab caches: before, created, filled
 #   @@na CONFIG REASON                   a configuration that cannot run
@@ -212,7 +214,9 @@ op() {
 		*) echo "@@fail $1 $2 $3 ended in state '$st' ($(dmsetup status bn_live | cut -d' ' -f4-))"; return ;;
 		esac ;;
 	esac
-	echo "@@op $1 $2 $3 $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $C"
+	# A cowsnap merge logs its own time, begin to end: the copy's rate.
+	ms=$(dmesg | sed -n 's/.* done: .* chunks merged ([0-9]* in \([0-9]*\) ms)$/\1/p' | tail -1)
+	echo "@@op $1 $2 $3 $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') $C${ms:+ $(awk -v m="$ms" 'BEGIN {printf "%.3f", m / 1000}')}"
 }
 
 # ---- memory per exception ----
