@@ -4,7 +4,7 @@
 # status grammar (state, operation, progress), the events, and what is
 # refused.
 . /tests/vm/lib.sh
-plan 43
+plan 55
 
 if [ $SLOW = 1 ]; then MB=16 WRITES=16; else MB=64 WRITES=50; fi
 wipe_store $STORE
@@ -112,5 +112,40 @@ dmsetup remove cs_snap
 dmsetup suspend cs_live && dmsetup load cs_live --table "0 $LEN linear $O 0" && dmsetup resume cs_live
 check "live view switched to linear keeps the data" same_dev /dev/mapper/cs_live /tmp/expected $LEN
 dmsetup remove cs_live
+
+# ---- transient stores: a merge takes its batches from the index ----
+tviews() {	# MODE: both views transient, over a wiped store
+	wipe_store $STORE
+	dm_create cs_live "0 $LEN cowsnap $O $STORE $1 8 live 1 transient" || return 1
+	if [ "$1" = row ]; then
+		dm_create_ro cs_snap "0 $LEN cowsnap $O $STORE $1 8 snap 1 transient"
+	else
+		dm_create cs_snap "0 $LEN cowsnap $O $STORE $1 8 snap 1 transient"
+	fi
+}
+cp /tmp/expected /tmp/ref
+must "transient cow views" tviews cow
+scribble $WRITES
+check "transient cow: more exceptions than one merge batch (1012)" \
+	test "$(cowsnap_field cs_live 4)" -gt 1012
+cp /tmp/ref /tmp/expected
+must "transient cow rollback accepted" dmsetup message cs_live 0 rollback
+scribble $((WRITES / 2))
+must "transient cow rollback ends" wait_state cs_live ended
+check "transient cow rollback: live view is the snapshot plus later writes" \
+	same_dev /dev/mapper/cs_live /tmp/expected $LEN
+down
+check "transient cow rollback: the origin alone holds it" same_dev $O /tmp/expected $LEN
+cp /tmp/expected /tmp/ref
+must "transient row views" tviews row
+scribble $WRITES
+check "transient row: origin untouched" same_dev $O /tmp/ref $LEN
+must "transient row fold accepted" dmsetup message cs_live 0 fold
+scribble $((WRITES / 2))
+must "transient row fold ends" wait_state cs_live ended
+check "transient row fold: live view keeps every write" \
+	same_dev /dev/mapper/cs_live /tmp/expected $LEN
+down
+check "transient row fold: the origin alone holds the live data" same_dev $O /tmp/expected $LEN
 dmsetup remove cs_origin
 finish
