@@ -169,6 +169,12 @@ static u32 max_run(struct cowsnap_state *s)
 	return max_t(u32, 1, 2048 >> s->chunk_shift);
 }
 
+static struct cowsnap_pending *cow_new_pending(struct cowsnap_state *s,
+					       bool may_sleep)
+{
+	return cowsnap_alloc_pending(s, may_sleep ? GFP_NOIO : GFP_NOWAIT);
+}
+
 /*
  * New pending exceptions for the @n chunks from @chunk on (none has one),
  * with store chunks in a row: as many as the store has in a row, in a
@@ -178,7 +184,7 @@ static u32 max_run(struct cowsnap_state *s)
 static bool new_run(struct cowsnap_state *s, u64 chunk, u32 n,
 		    struct bio *bio)
 {
-	struct cowsnap_pending *p, *head = NULL, **tail = &head;
+	struct cowsnap_pending *p, *head;
 	u64 store_chunk;
 	u32 i;
 
@@ -188,15 +194,13 @@ static bool new_run(struct cowsnap_state *s, u64 chunk, u32 n,
 		return false;
 	}
 	cowsnap_check_space(s);
-	for (i = 0; i < n; i++) {
-		p = cowsnap_alloc_pending(s, GFP_NOIO);
-		*tail = p;
-		tail = &p->run_next;
-	}
-	bio_list_add(&p->bios, bio);
+	head = cowsnap_new_chain(s, &n, cow_new_pending, true);	/* all n */
 	spin_lock_irq(&s->pending_lock);
-	for (i = 0, p = head; p; i++, p = p->run_next)
+	for (i = 0, p = head; p; i++, p = p->run_next) {
 		__cowsnap_hash_pending(s, p, chunk + i, store_chunk + i);
+		if (!p->run_next)
+			bio_list_add(&p->bios, bio);	/* waits for the last */
+	}
 	spin_unlock_irq(&s->pending_lock);
 	list_add_tail(&head->list, &s->copy_queue);
 	return true;

@@ -99,38 +99,6 @@ static struct cowsnap_pending *row_new_pending(struct cowsnap_state *s,
 	return p;
 }
 
-/* Free a chain of pending exceptions (linked by run_next). */
-static void row_free_run(struct cowsnap_state *s, struct cowsnap_pending *p)
-{
-	struct cowsnap_pending *next;
-
-	for (; p; p = next) {
-		next = p->run_next;
-		cowsnap_free_pending(s, p);
-	}
-}
-
-/*
- * A chain of up to *@n pending exceptions, linked by run_next; how many
- * in *@n (fewer only if it may not sleep).
- */
-static struct cowsnap_pending *row_new_run(struct cowsnap_state *s, u32 *n,
-					   bool may_sleep)
-{
-	struct cowsnap_pending *head = NULL, **tail = &head, *p;
-	u32 i;
-
-	for (i = 0; i < *n; i++) {
-		p = row_new_pending(s, may_sleep);
-		if (!p)
-			break;
-		*tail = p;
-		tail = &p->run_next;
-	}
-	*n = i;
-	return head;
-}
-
 /*
  * Make the first pending exceptions of the chain @p those of the *@n
  * chunks from @chunk on, with new store chunks in a row from
@@ -212,17 +180,12 @@ static enum row_claim row_first_write(struct cowsnap_state *s,
 				      bool whole, u64 *store_chunk)
 {
 	enum row_claim r = row_claim(s, bio, chunk, p, &n, store_chunk);
-	struct cowsnap_pending *last = p;
-	u32 i;
 
 	if (r != ROW_CLAIMED) {
-		row_free_run(s, p);
+		cowsnap_free_chain(s, p);
 		return r;
 	}
-	for (i = 1; i < n; i++)
-		last = last->run_next;
-	row_free_run(s, last->run_next);
-	last->run_next = NULL;
+	cowsnap_trim_chain(s, p, n);
 	if (whole) {
 		clip_chunks(s, bio, n);
 		cowsnap_pb(bio)->pending = p;
@@ -274,7 +237,7 @@ static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
 	struct cowsnap_pending *p;
 	u64 store_chunk;
 
-	p = row_new_run(s, &n, false);
+	p = cowsnap_new_chain(s, &n, row_new_pending, false);
 	if (!n)
 		return park_bio(s, bio);
 	clip_chunks(s, bio, n);

@@ -551,6 +551,50 @@ void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 }
 
 /*
+ * A chain of up to *@n pending exceptions from @alloc, linked by
+ * run_next; how many in *@n (fewer only if it may not sleep).
+ */
+struct cowsnap_pending *cowsnap_new_chain(struct cowsnap_state *s, u32 *n,
+					  struct cowsnap_pending *(*alloc)
+					  (struct cowsnap_state *s, bool may_sleep),
+					  bool may_sleep)
+{
+	struct cowsnap_pending *head = NULL, **tail = &head, *p;
+	u32 i;
+
+	for (i = 0; i < *n; i++) {
+		p = alloc(s, may_sleep);
+		if (!p)
+			break;
+		*tail = p;
+		tail = &p->run_next;
+	}
+	*n = i;
+	return head;
+}
+
+/* Free a chain of pending exceptions (linked by run_next). */
+void cowsnap_free_chain(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	struct cowsnap_pending *next;
+
+	for (; p; p = next) {
+		next = p->run_next;
+		cowsnap_free_pending(s, p);
+	}
+}
+
+/* Keep the first @n (at least one) of the chain @p, free the rest. */
+void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
+			u32 n)
+{
+	while (--n)
+		p = p->run_next;
+	cowsnap_free_chain(s, p->run_next);
+	p->run_next = NULL;
+}
+
+/*
  * kcopyd: an origin read error is -ENOLINK, a store write error -EIO.
  * Every pending exception of the run lands on the copied list, in run
  * order, unchained.

@@ -426,6 +426,13 @@ void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk);
 void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
+struct cowsnap_pending *cowsnap_new_chain(struct cowsnap_state *s, u32 *n,
+					  struct cowsnap_pending *(*alloc)
+					  (struct cowsnap_state *s, bool may_sleep),
+					  bool may_sleep);
+void cowsnap_free_chain(struct cowsnap_state *s, struct cowsnap_pending *p);
+void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
+			u32 n);
 u32 cowsnap_run_length(const struct cowsnap_pending *p);
 void cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
