@@ -39,13 +39,9 @@
  */
 #include <linux/blkdev.h>
 #include <linux/ktime.h>
-#include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/vmalloc.h>
 
 #include "cowsnap.h"
-#include "cowsnap-compat.h"
 #include "cowsnap-store.h"
 
 /* ---- the phases' map tables ---- */
@@ -142,7 +138,6 @@ static void set_phase(struct cowsnap_state *s, enum cowsnap_phase phase,
 	WRITE_ONCE(s->phase, phase);
 }
 
-/* At creation: where the store's superblock says the state is. */
 static void answer(struct cowsnap_state *s, int r, const char *why)
 {
 	s->op_result = r;
@@ -415,8 +410,9 @@ static void release_batch(struct cowsnap_state *s,
 
 /*
  * The batch is copied: flushed to the origin, then the superblock's
- * merge cursor moves past it.  Returns false if that failed (the batch
- * is released to the store, the merge stops).
+ * merge cursor moves past it, and it is no longer the batch.  Returns
+ * false if that failed (the batch is released to the store, the merge
+ * stops).
  */
 static bool finish_batch(struct cowsnap_state *s)
 {
@@ -429,12 +425,12 @@ static bool finish_batch(struct cowsnap_state *s)
 		r = cowsnap_store_merge_advance(s->store, cursor);
 	if (r) {
 		release_batch(s, s->batch, s->batch_nr, false);
-		s->batch_nr = 0;
 		merge_fail(s, r);
-		return false;
+	} else {
+		WRITE_ONCE(s->merge_cursor, cursor);
 	}
-	WRITE_ONCE(s->merge_cursor, cursor);
-	return true;
+	s->batch_nr = 0;
+	return !r;
 }
 
 static void end_merge(struct cowsnap_state *s)
@@ -472,7 +468,6 @@ static void merge_step(struct cowsnap_state *s)
 	if (done_nr) {
 		if (!finish_batch(s))
 			return;
-		s->batch_nr = 0;
 		if (s->transient) {
 			release_batch(s, done, done_nr, true);
 			done_nr = 0;
