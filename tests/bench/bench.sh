@@ -168,10 +168,10 @@ fresh() {
 # reading the counter and reading the state ends the wait at once.
 wait_merge() {
 	n=0
-	ev=$(dmsetup info -c --noheadings -o events "$1")
+	ev=$(events "$1")
 	while [ "$(field "$1" 6)" = merging ] && [ $n -lt 1000 ]; do
 		dmsetup wait "$1" "$ev" >/dev/null || break
-		ev=$(dmsetup info -c --noheadings -o events "$1")
+		ev=$(events "$1")
 		n=$((n + 1))
 	done
 	field "$1" 6

@@ -11,12 +11,12 @@ wipe_store $STORE
 origin_setup $MB
 cp /tmp/expected /tmp/ref
 
-views() {	# MODE CHUNK [FEATURES]
+views() {	# MODE CHUNK [LIVE_FEATURES [SNAP_FEATURES]]
 	dm_create cs_live "0 $LEN cowsnap $O $STORE $1 $2 live${3:+ $3}" || return 1
 	if [ "$1" = row ]; then
-		dm_create_ro cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap"
+		dm_create_ro cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap${4:+ $4}"
 	else
-		dm_create cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap"
+		dm_create cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap${4:+ $4}"
 	fi
 }
 down() { dmsetup remove cs_snap; dmsetup remove cs_live; }
@@ -114,38 +114,29 @@ check "live view switched to linear keeps the data" same_dev /dev/mapper/cs_live
 dmsetup remove cs_live
 
 # ---- transient stores: a merge takes its batches from the index ----
-tviews() {	# MODE: both views transient, over a wiped store
-	wipe_store $STORE
-	dm_create cs_live "0 $LEN cowsnap $O $STORE $1 8 live 1 transient" || return 1
-	if [ "$1" = row ]; then
-		dm_create_ro cs_snap "0 $LEN cowsnap $O $STORE $1 8 snap 1 transient"
-	else
-		dm_create cs_snap "0 $LEN cowsnap $O $STORE $1 8 snap 1 transient"
-	fi
+tviews() { wipe_store $STORE && views "$1" 8 "1 transient" "1 transient"; }
+# tmerge WHAT OP: OP on cs_live with writes while it merges; the live
+# view, then the origin alone, hold /tmp/expected.
+tmerge() {
+	must "$1 $2 accepted" dmsetup message cs_live 0 "$2"
+	scribble $((WRITES / 2))
+	must "$1 $2 ends" wait_state cs_live ended
+	check "$1 $2: live view holds the expected data" \
+		same_dev /dev/mapper/cs_live /tmp/expected $LEN
+	down
+	check "$1 $2: the origin alone holds it" same_dev $O /tmp/expected $LEN
 }
 cp /tmp/expected /tmp/ref
 must "transient cow views" tviews cow
 scribble $WRITES
 check "transient cow: more exceptions than one merge batch (1012)" \
 	test "$(cowsnap_field cs_live 4)" -gt 1012
-cp /tmp/ref /tmp/expected
-must "transient cow rollback accepted" dmsetup message cs_live 0 rollback
-scribble $((WRITES / 2))
-must "transient cow rollback ends" wait_state cs_live ended
-check "transient cow rollback: live view is the snapshot plus later writes" \
-	same_dev /dev/mapper/cs_live /tmp/expected $LEN
-down
-check "transient cow rollback: the origin alone holds it" same_dev $O /tmp/expected $LEN
+cp /tmp/ref /tmp/expected		# after the rollback: the snapshot...
+tmerge "transient cow" rollback		# ...plus what is written meanwhile
 cp /tmp/expected /tmp/ref
 must "transient row views" tviews row
 scribble $WRITES
 check "transient row: origin untouched" same_dev $O /tmp/ref $LEN
-must "transient row fold accepted" dmsetup message cs_live 0 fold
-scribble $((WRITES / 2))
-must "transient row fold ends" wait_state cs_live ended
-check "transient row fold: live view keeps every write" \
-	same_dev /dev/mapper/cs_live /tmp/expected $LEN
-down
-check "transient row fold: the origin alone holds the live data" same_dev $O /tmp/expected $LEN
+tmerge "transient row" fold
 dmsetup remove cs_origin
 finish
