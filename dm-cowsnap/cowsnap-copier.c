@@ -84,7 +84,7 @@ static int pieces_io(struct cowsnap_state *s, u32 np, enum req_op op)
 		.mem.type = DM_IO_VMA,
 		.notify.fn = piece_io_done,
 		.notify.context = s,
-		.client = c->io,
+		.client = s->copy_io,
 	};
 	struct cowsnap_merge_piece *p;
 	u32 k;
@@ -136,8 +136,6 @@ void cowsnap_free_copier(struct cowsnap_merge_copier *c)
 {
 	if (!c)
 		return;
-	if (!IS_ERR_OR_NULL(c->io))
-		dm_io_client_destroy(c->io);
 	kvfree(c->pieces);
 	vfree(c->buf);
 	kfree(c);
@@ -159,10 +157,9 @@ int cowsnap_get_copier(struct cowsnap_state *s)
 		c->pieces = kvcalloc(COWSNAP_MERGE_BUF_SECTORS /
 				     COWSNAP_MIN_CHUNK_SECTORS,
 				     sizeof(*c->pieces), GFP_KERNEL);
-		c->io = dm_io_client_create();
 	}
 	memalloc_noio_restore(noio);
-	if (!c || !c->buf || !c->pieces || IS_ERR(c->io)) {
+	if (!c || !c->buf || !c->pieces) {
 		cowsnap_free_copier(c);
 		return -ENOMEM;
 	}

@@ -4,8 +4,8 @@
  *
  * Live view: reads and writes go to the origin.  The first write to a
  * run of chunks since the snapshot is parked whole; the worker copies
- * the chunks' old data into the store (dm-kcopyd, one copy per run of
- * chunks in a row on both devices, at most MAX_COPIES in flight),
+ * the chunks' old data into the store (one copy per run of chunks in a
+ * row on both devices, cowsnap-copy.c),
  * commits the exceptions (grouped with every other copy that finished
  * meanwhile), waits for snapshot reads of those chunks still in flight
  * to the origin, and only then lets the write through.  Writes to a

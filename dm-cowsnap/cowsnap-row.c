@@ -12,8 +12,8 @@
  *   exception before the bio completes, and leaves it to the worker to
  *   add to the next commit;
  * - a smaller write is left to the worker, which first fills the store
- *   chunk with the origin chunk (dm-kcopyd), indexes the exception, then
- *   sends the write.
+ *   chunk with the origin chunk (a copy, cowsnap-copy.c), indexes the
+ *   exception, then sends the write.
  * So a chunk is always whole in the store: a partial write never leaves
  * the rest of its chunk wrong.  Writes to a chunk being redirected wait
  * for it (they join its pending exception, under pending_lock).  Map
@@ -34,7 +34,6 @@
  * with -EIO, reads go on.
  */
 #include <linux/jiffies.h>
-#include <linux/dm-kcopyd.h>
 
 #include "cowsnap.h"
 #include "cowsnap-store.h"

@@ -91,10 +91,9 @@ int cowsnap_next_cpu(void)
  * parked bio does not wait for another CPU to wake up (at queue depth 1
  * that wake-up is most of a first write's time under QEMU).  Busy
  * (SPREAD_COPIES copies in flight), it is sent to the next CPU, so that
- * its commits and releases overlap with the submitter's map() and with
- * dm-kcopyd, which otherwise all share the submitter's CPU.  A work
- * item never runs twice at once: a pass queued while one runs follows
- * it on that CPU.
+ * its copies, commits and releases overlap with the submitter's map(),
+ * instead of sharing the submitter's CPU.  A work item never runs twice
+ * at once: a pass queued while one runs follows it on that CPU.
  */
 void cowsnap_wake_worker(struct cowsnap_state *s)
 {
@@ -467,9 +466,7 @@ bool cowsnap_chunk_tracked(struct cowsnap_state *s, u64 chunk)
 	return found;
 }
 
-/* ---- pending exceptions and the copies that fill them ---- */
-
-#define MAX_COPIES	64	/* kcopyd copies in flight per state */
+/* ---- pending exceptions ---- */
 
 static struct hlist_head *pending_head(struct cowsnap_state *s, u64 chunk)
 {
@@ -595,42 +592,6 @@ void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
 }
 
 /*
- * kcopyd: an origin read error is -ENOLINK, a store write error -EIO.
- * Every pending exception of the run lands on the copied list, in run
- * order, unchained.
- */
-static void copy_done(int read_err, unsigned long write_err, void *context)
-{
-	struct cowsnap_pending *p = context, *next;
-	int error = write_err ? -EIO : read_err ? -ENOLINK : 0;
-	struct cowsnap_state *s = p->s;
-	unsigned long flags;
-
-	spin_lock_irqsave(&s->lock, flags);
-	for (; p; p = next) {
-		next = p->run_next;
-		p->run_next = NULL;
-		p->error = error;
-		list_add_tail(&p->list, &s->copied);
-	}
-	WRITE_ONCE(s->copies_in_flight, s->copies_in_flight - 1);
-	spin_unlock_irqrestore(&s->lock, flags);
-	cowsnap_wake_worker(s);
-}
-
-static bool take_copy_slot(struct cowsnap_state *s)
-{
-	bool ok;
-
-	spin_lock_irq(&s->lock);
-	ok = s->copies_in_flight < MAX_COPIES;
-	if (ok)
-		WRITE_ONCE(s->copies_in_flight, s->copies_in_flight + 1);
-	spin_unlock_irq(&s->lock);
-	return ok;
-}
-
-/*
  * The regions of @nr chunks from @origin_chunk and @store_chunk on: the
  * origin's last chunk may be short.
  */
@@ -657,27 +618,6 @@ u32 cowsnap_run_length(const struct cowsnap_pending *p)
 	for (; p; p = p->run_next)
 		n++;
 	return n;
-}
-
-/*
- * Worker only: copy the origin chunks of each run of pending exceptions
- * on copy_queue (the first of the run is queued; its chunks are in a row
- * on both devices) into their store chunks, one dm-kcopyd copy per run,
- * at most MAX_COPIES at a time; each lands on the copied list when done.
- */
-void cowsnap_start_copies(struct cowsnap_state *s)
-{
-	struct dm_io_region from, to;
-	struct cowsnap_pending *p;
-
-	while (!list_empty(&s->copy_queue) && take_copy_slot(s)) {
-		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
-				     list);
-		list_del(&p->list);
-		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
-				      cowsnap_run_length(p), &from, &to);
-		dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done, p);
-	}
 }
 
 static int load_exception(void *ctx, u64 origin_chunk, u64 store_chunk)
@@ -715,6 +655,7 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	INIT_LIST_HEAD(&s->copied);
 	INIT_LIST_HEAD(&s->written);
 	INIT_LIST_HEAD(&s->copy_queue);
+	INIT_LIST_HEAD(&s->copy_reads);
 	bio_list_init(&s->merge_wait);
 	bio_list_init(&s->held);
 	bio_list_init(&s->nospace);
@@ -798,6 +739,13 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 		*error = "Cannot create the kcopyd client";
 		goto bad;
 	}
+	s->copy_io = dm_io_client_create();
+	if (IS_ERR(s->copy_io)) {
+		r = PTR_ERR(s->copy_io);
+		s->copy_io = NULL;
+		*error = "Cannot create the dm-io client";
+		goto bad;
+	}
 	s->wq = alloc_workqueue("kcowsnapd", WQ_MEM_RECLAIM, 0);
 	if (!s->wq) {
 		r = -ENOMEM;
@@ -829,6 +777,8 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 	if (s->kcopyd)
 		dm_kcopyd_client_destroy(s->kcopyd);
 	cowsnap_free_copier(s->copier);
+	if (s->copy_io)
+		dm_io_client_destroy(s->copy_io);
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);

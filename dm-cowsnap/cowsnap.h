@@ -212,8 +212,7 @@ struct cowsnap_pending {
 	struct cowsnap_exception *entry;	/* row: indexed when done */
 	/*
 	 * The next chunk of the same run, in a row on both devices: written
-	 * by the same bio (row), or copied by the same dm-kcopyd copy (until
-	 * it ends)
+	 * by the same bio (row), or copied by the same copy (until it ends)
 	 */
 	struct cowsnap_pending *run_next;
 	struct bio *fua_bio;		/* row: completed after a commit */
@@ -267,7 +266,6 @@ struct cowsnap_merge_piece {
 struct cowsnap_merge_copier {
 	struct work_struct work;
 	struct cowsnap_state *s;
-	struct dm_io_client *io;
 	void *buf;			/* COWSNAP_MERGE_BUF_SECTORS, vmalloc */
 	struct cowsnap_merge_piece *pieces;	/* one per buffer chunk */
 	atomic_t ios;			/* in flight, plus a bias */
@@ -308,14 +306,16 @@ struct cowsnap_state {
 	struct cowsnap_store *store;	/* worker only (cowsnap-store.h) */
 	struct cowsnap_index index;	/* committed exceptions; RCU lookups */
 	struct dm_kcopyd_client *kcopyd;
+	struct dm_io_client *copy_io;	/* copies through dm-io, merges */
 	struct workqueue_struct *wq;	/* per-CPU; one work item: one pass at a time */
 	struct work_struct worker;
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next six fields */
+	spinlock_t lock;		/* protects the next seven fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
 	struct list_head copied;	/* pending exceptions whose copy ended */
+	struct list_head copy_reads;	/* copies to write (cowsnap-copy.c) */
 	struct list_head written;	/* row: whole-chunk writes that ended */
 	unsigned int written_nr;	/* on written */
 	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
@@ -434,6 +434,8 @@ void cowsnap_free_chain(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
 			u32 n);
 u32 cowsnap_run_length(const struct cowsnap_pending *p);
+
+/* cowsnap-copy.c: the copies that fill pending exceptions. */
 void cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
