@@ -15,8 +15,12 @@
 #include "cowsnap-store.h"
 
 #define PENDING_POOL_MIN	16
-/* Copies in flight from which the worker is sent to another CPU. */
+/*
+ * The worker is sent to another CPU from SPREAD_COPIES copies in flight,
+ * or if its last pass that found parked bios found SPREAD_BIOS.
+ */
 #define SPREAD_COPIES		4
+#define SPREAD_BIOS		4
 
 /*
  * A bio the worker took off the deferred list: a bio holding an I/O
@@ -28,11 +32,15 @@ static void process_deferred(struct cowsnap_state *s)
 {
 	struct bio_list bios;
 	struct bio *bio;
+	unsigned int n;
 
 	spin_lock_irq(&s->lock);
 	bios = s->deferred;
 	bio_list_init(&s->deferred);
 	spin_unlock_irq(&s->lock);
+	n = bio_list_size(&bios);
+	if (n)
+		WRITE_ONCE(s->spread, n >= SPREAD_BIOS);
 	while ((bio = bio_list_pop(&bios))) {
 		if (cowsnap_pb(bio)->ref)
 			s->mode_ops->handle(s, bio);
@@ -89,17 +97,18 @@ int cowsnap_next_cpu(void)
 /*
  * Queue the worker's next pass.  Idle, it runs on this CPU, where a
  * parked bio does not wait for another CPU to wake up (at queue depth 1
- * that wake-up is most of a first write's time under QEMU).  Busy
- * (SPREAD_COPIES copies in flight), it is sent to the next CPU, so that
- * its copies, commits and releases overlap with the submitter's map(),
- * instead of sharing the submitter's CPU.  A work item never runs twice
- * at once: a pass queued while one runs follows it on that CPU.
+ * that wake-up is most of a first write's time under QEMU).  Busy (see
+ * SPREAD_COPIES), it is sent to the next CPU, so that its copies,
+ * commits and releases overlap with the submitter's map(), instead of
+ * sharing the submitter's CPU.  A work item never runs twice at once: a
+ * pass queued while one runs follows it on that CPU.
  */
 void cowsnap_wake_worker(struct cowsnap_state *s)
 {
 	int cpu = WORK_CPU_UNBOUND;
 
-	if (READ_ONCE(s->copies_in_flight) >= SPREAD_COPIES)
+	if (READ_ONCE(s->copies_in_flight) >= SPREAD_COPIES ||
+	    READ_ONCE(s->spread))
 		cpu = cowsnap_next_cpu();
 	queue_work_on(cpu, s->wq, &s->worker);
 }

@@ -309,6 +309,7 @@ struct cowsnap_state {
 	struct dm_io_client *copy_io;	/* copies through dm-io, merges */
 	struct workqueue_struct *wq;	/* per-CPU; one work item: one pass at a time */
 	struct work_struct worker;
+	bool spread;			/* worker busy (worker writes; READ_ONCE()) */
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
