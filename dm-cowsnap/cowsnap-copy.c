@@ -14,8 +14,10 @@
  * device that completes at once) has its write sent there and then; one
  * that ends later hands the copy back to the worker (copy_reads), as no
  * bio may be allocated in interrupt context.  dm-kcopyd hands every copy
- * to its own thread and its end back to the worker: under QEMU those two
- * wake-ups were most of the time of a 4 KiB first write.
+ * to its own work item, allocates a job and pages for it, and hands its
+ * end back to the worker: for a 4 KiB copy that cost more than the copy
+ * (its work items share the worker's kworkers, so no context switch is
+ * saved, only that work).
  *
  * A larger copy, or one that finds no buffer at once, goes through
  * dm-kcopyd, which cuts it into pieces copied side by side.  Buffers are
