@@ -4,8 +4,8 @@
 # Usage: run.sh <kernel> <job> [filter]
 #   kernel  6.1, 6.12 or debug
 #   job     scenarios, kunit, demo, bench or shell (see qemu/guest/init)
-#   filter  for scenarios: a glob of test names (default all); for bench:
-#           "quick" for the reduced set
+#   filter  for scenarios: globs of test names, comma-separated (default
+#           all); for bench: "quick" for the reduced set
 #
 # Environment:
 #   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
