@@ -9,6 +9,8 @@
 #   build      the module on 6.1, 6.12 and debug under W=1 and sparse
 #   kunit      the KUnit suites in the debug kernel, every case counted
 #   scenarios  tests/vm/*.sh in the VM on each kernel, every scenario counted
+# Lint, host and the tool's build run in turn; the modules, KUnit and the
+# scenarios in two lanes side by side (see "two lanes" below).
 #
 # Usage: tests/check.sh [--only "LAYER..."] [--kernels "6.1 6.12 debug"]
 set -uo pipefail
@@ -48,6 +50,8 @@ stage() {	# name command...: run, time, log to build/check/<name>.log
 	return $rc
 }
 
+t_check=$(date +%s)
+
 want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 
 # Fold a TAP stream into results: one per test point.
@@ -85,31 +89,37 @@ if want host; then
 fi
 
 # ---- build ----
-tool_built=0
 if want build || want kunit || want scenarios; then
 	if stage build-tool make -C "$top/userspace"; then
-		tool_built=1
 		want build && result build host tool ok
 	else
 		result build host tool FAIL "see build/check/build-tool.log"
 	fi
-	if [[ " $kernels " == *" debug "* ]]; then
-		if stage debug-kernel "$top/qemu/build-debug-kernel.sh"; then
-			want build && result build debug kernel ok
-		else
-			result build debug kernel FAIL "see build/check/debug-kernel.log"
-		fi
-	fi
-	for k in $kernels; do
-		if stage "build-$k" "$top/qemu/build-module.sh" "$k"; then
-			want build && result build "$k" module ok
-		else
-			result build "$k" module FAIL "see build/check/build-$k.log"
-		fi
-	done
 fi
 
-# ---- kunit ----
+# ---- modules, kunit and scenarios: two lanes ----
+# A scenario VM keeps about one host CPU busy (TCG runs one guest task at
+# a time most of the time), and the debug kernel's build is the longest
+# step, so on two cores two lanes run side by side:
+#   debug lane  the debug kernel, its module, KUnit, then the debug
+#               scenarios named in DEBUG_LANE_SCENARIOS
+#   stock lane  the 6.1 and 6.12 modules and scenarios, then the other
+#               debug scenarios (once the debug lane has built the module)
+# Each lane keeps its own results and times; the summary merges them.
+DEBUG_LANE_SCENARIOS="01-module 02-table 03-bad-tables 04-cow-data 05-powercut 06-store-failures 07-ext4 08-store-refused 09-tool 11-rollback-fold"
+debug_ready="$out/debug-module.done"	# written by the debug lane
+rm -f "$debug_ready"
+
+has_kernel() { [[ " $kernels " == *" $1 "* ]]; }
+
+build_module() {	# kernel
+	if stage "build-$1" "$top/qemu/build-module.sh" "$1"; then
+		want build && result build "$1" module ok
+	else
+		result build "$1" module FAIL "see build/check/build-$1.log"
+	fi
+}
+
 run_kunit() {
 	local src
 	src=$("$top/qemu/linux-source.sh") || return 1
@@ -122,33 +132,104 @@ run_kunit() {
 		>"$out/kunit-parse.log" 2>&1
 	return $rc
 }
-if want kunit && [[ " $kernels " == *" debug "* ]]; then
+
+kunit_layer() {
+	local rc
 	stage kunit run_kunit
 	rc=$?
 	python3 "$top/tests/results.py" kunit "$out/kunit.json" "$top"/dm-cowsnap/cowsnap-kunit.c >>"$results" ||
 		result kunit debug parse FAIL "no KUnit results (see build/check/kunit.log)"
 	[ $rc = 0 ] || result kunit debug vm FAIL "VM exited $rc (see build/check/kunit.log)"
-fi
+}
 
-# ---- scenarios ----
-if want scenarios; then
-	for k in $kernels; do
-		# The debug kernel runs every scenario several times slower
-		# under TCG; the limit only catches hangs.
-		stage "scenarios-$k" env COWSNAP_RUNDIR="$out/vm-$k-scenarios" \
-			COWSNAP_TIMEOUT="${COWSNAP_TIMEOUT:-2400}" \
-			"$top/qemu/run.sh" "$k" scenarios
-		rc=$?
-		python3 "$top/tests/results.py" scenarios "$k" \
-			"$out/vm-$k-scenarios/job.log" >>"$results"
-		case $rc in
-		0) ;;
-		126) result scenarios "$k" splat FAIL "kernel splat: $(head -3 "$out/vm-$k-scenarios/splats.txt" | tr '\n\t' '  ')" ;;
-		124) result scenarios "$k" vm FAIL "VM timed out" ;;
-		*) grep -q FAIL <(awk -F'\t' -v k="$k" '$1=="scenarios" && $2==k {print $4}' "$results") ||
-			result scenarios "$k" vm FAIL "VM exited $rc with no failing scenario (see build/check/scenarios-$k.log)" ;;
-		esac
+# scenarios KERNEL NAME [FILTER]: one VM running the scenarios FILTER
+# names (comma-separated globs; all by default) on KERNEL.
+scenarios() {
+	local k=$1 name=$2 filter=${3:-*} rc vm="$out/vm-$2" mine="$out/$2.tsv"
+	# The debug kernel runs every scenario several times slower under
+	# TCG; the limit only catches hangs.
+	stage "$name" env COWSNAP_RUNDIR="$vm" \
+		COWSNAP_TIMEOUT="${COWSNAP_TIMEOUT:-2400}" \
+		"$top/qemu/run.sh" "$k" scenarios "$filter"
+	rc=$?
+	python3 "$top/tests/results.py" scenarios "$k" "$vm/job.log" >"$mine"
+	cat "$mine" >>"$results"
+	case $rc in
+	0) ;;
+	126) result scenarios "$k" splat FAIL "kernel splat: $(head -3 "$vm/splats.txt" | tr '\n\t' '  ')" ;;
+	124) result scenarios "$k" vm FAIL "VM timed out ($name)" ;;
+	*) cut -f4 "$mine" | grep -q FAIL ||
+		result scenarios "$k" vm FAIL "VM exited $rc with no failing scenario (see build/check/$name.log)" ;;
+	esac
+}
+
+# The debug scenarios the stock lane runs: every one not in the debug
+# lane's list, so that a new scenario always runs somewhere.
+other_debug_scenarios() {
+	local t n list=
+	for t in "$top"/tests/vm/[0-9][0-9]-*.sh; do
+		n=$(basename "$t" .sh)
+		[[ " $DEBUG_LANE_SCENARIOS " == *" $n "* ]] || list="$list${list:+,}$n"
+	done
+	echo "$list"
+}
+
+debug_lane() {
+	results="$out/results.debug-lane.tsv" times="$out/times.debug-lane.tsv"
+	: >"$results"
+	: >"$times"
+	if stage debug-kernel "$top/qemu/build-debug-kernel.sh"; then
+		want build && result build debug kernel ok
+	else
+		result build debug kernel FAIL "see build/check/debug-kernel.log"
+	fi
+	build_module debug
+	touch "$debug_ready"
+	want kunit && kunit_layer
+	want scenarios && scenarios debug scenarios-debug-1 \
+		"$(echo "$DEBUG_LANE_SCENARIOS" | tr ' ' ',')"
+}
+
+stock_lane() {
+	local k others
+	results="$out/results.stock-lane.tsv" times="$out/times.stock-lane.tsv"
+	: >"$results"
+	: >"$times"
+	for k in 6.1 6.12; do has_kernel "$k" && build_module "$k"; done
+	if want scenarios; then
+		for k in 6.1 6.12; do
+			has_kernel "$k" && scenarios "$k" "scenarios-$k"
+		done
+	fi
+	want scenarios && has_kernel debug || return 0
+	while [ ! -e "$debug_ready" ] && kill -0 "$debug_pid" 2>/dev/null; do
+		sleep 5
+	done
+	if [ ! -e "$debug_ready" ]; then
+		result scenarios debug lane FAIL "the debug lane ended before its module was built"
+		return 0
+	fi
+	others=$(other_debug_scenarios)
+	[ -z "$others" ] || scenarios debug scenarios-debug-2 "$others"
+}
+
+if want build || want kunit || want scenarios; then
+	lanes=()
+	debug_pid=
+	if has_kernel debug; then
+		debug_lane &
+		debug_pid=$!
+		lanes+=("$debug_pid")
+	fi
+	stock_lane &
+	lanes+=($!)
+	wait "${lanes[@]}"
+	for lane in debug-lane stock-lane; do
+		[ -f "$out/results.$lane.tsv" ] || continue
+		cat "$out/results.$lane.tsv" >>"$results"
+		cat "$out/times.$lane.tsv" >>"$times"
 	done
 fi
 
+printf 'total\t%s\n' "$(( $(date +%s) - t_check ))" >>"$times"
 python3 "$top/tests/results.py" summary "$results" "$times"

@@ -133,6 +133,19 @@ def cmd_kunit(json_path, *sources):
     return 0
 
 
+LAYERS = ['lint', 'host', 'build', 'kunit', 'scenarios']
+KERNELS = ['host', '6.1', '6.12', 'debug']
+
+
+def summary_order(item):
+    """Layers and kernels in a fixed order, whatever order lanes ran in."""
+    (layer, kernel), _ = item
+
+    def rank(names, name):
+        return (names.index(name), '') if name in names else (len(names), name)
+    return rank(LAYERS, layer), rank(KERNELS, kernel)
+
+
 def cmd_summary(results_path, times_path):
     rows = []
     with open(results_path) as f:
@@ -146,7 +159,7 @@ def cmd_summary(results_path, times_path):
         c[status] = c.get(status, 0) + 1
     print('\n==== make check summary ====')
     print(f'{"layer":<10} {"kernel":<7} {"passed":>7} {"failed":>7} {"skipped":>8}')
-    for (layer, kernel), c in counts.items():
+    for (layer, kernel), c in sorted(counts.items(), key=summary_order):
         print(f'{layer:<10} {kernel:<7} {c["ok"]:>7} {c["FAIL"]:>7} {c["SKIP"]:>8}')
     fails = [r for r in rows if r[3] == 'FAIL']
     if fails:

@@ -4,7 +4,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 r="python3 $top/tests/results.py"
 . "$top/tests/host/tap.sh"
-echo "1..13"
+echo "1..14"
 
 printf '1..3\nok 1 - a\nnot ok 2 - b\nok 3 - c # SKIP no dust\n' >"$tmp/t"
 out=$($r tap scenarios 6.1 s "$tmp/t")
@@ -42,3 +42,8 @@ printf 'scenarios\t6.1\tx\tok\t\nkunit\tdebug\ty\tFAIL\tboom\n' >"$tmp/res"
 out=$($r summary "$tmp/res" "$tmp/times"; echo "exit=$?")
 check "the summary names the failing test and kernel" "kunit \[debug\] y: boom" "$out"
 check "the summary ends with the counts and exits 1" "^1 passed, 1 failed exit=1 $" "$(tail -2 <<<"$out" | tr '\n' ' ')"
+
+# Lanes finish in any order: the table's rows keep the layers' order.
+printf 'scenarios\tdebug\tx\tok\t\nbuild\t6.1\tm\tok\t\nscenarios\t6.1\tx\tok\t\nbuild\tdebug\tm\tok\t\n' >"$tmp/res"
+out=$($r summary "$tmp/res" "$tmp/times" | awk '$2 ~ /^(6.1|debug)$/ {printf "%s/%s ", $1, $2}')
+check "the summary lists layers, then kernels, in order" "^build/6.1 build/debug scenarios/6.1 scenarios/debug $" "$out"
