@@ -128,8 +128,10 @@ static void direct_write(struct cowsnap_state *s, struct direct_copy *c)
 /*
  * The read ended.  If dm_io() has not returned yet, direct_copy() sends
  * the write; if it has, the worker does.  Both sides swap the stage: the
- * one that comes second goes on (xchg orders read_failed too).  Any
- * context.
+ * one that comes second goes on (xchg orders read_failed too).  The
+ * worker is woken under the lock, as in copy_done(): once the lock is
+ * released, the worker may write and end this copy, and the state may
+ * go.  Any context.
  */
 static void direct_read_done(unsigned long error, void *context)
 {
@@ -142,8 +144,8 @@ static void direct_read_done(unsigned long error, void *context)
 		return;
 	spin_lock_irqsave(&s->lock, flags);
 	list_add_tail(&c->list, &s->copy_reads);
-	spin_unlock_irqrestore(&s->lock, flags);
 	cowsnap_wake_worker(s);
+	spin_unlock_irqrestore(&s->lock, flags);
 }
 
 static struct direct_copy *new_direct_copy(struct cowsnap_pending *p,
