@@ -13,7 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 k=${1:?usage: mkinitramfs.sh <kernel> <out>}
 out=${2:?usage: mkinitramfs.sh <kernel> <out>}
 eval "$("$top/qemu/kernel-info.sh" "$k")"
-stage="$top/build/initramfs/$k"
+# Staged next to the output, so that VMs of one kernel booted side by side
+# (make check's lanes) never share a staging tree.
+stage="$out.d"
 
 # Binaries copied with their libraries, at their host paths.
 bins=(/usr/sbin/dmsetup /usr/bin/fio /sbin/mke2fs /sbin/e2fsck /sbin/debugfs
@@ -82,3 +84,4 @@ cp -r "$top/tests/demo" "$top/tests/bench" "$stage/tests/"
 echo "$k" >"$stage/etc/cowsnap-kernel"
 
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"
+rm -rf "$stage"
