@@ -101,14 +101,14 @@ read_range() {
 	   iflag=skip_bytes,count_bytes 2>/dev/null
 }
 
-# same_range DEV_A OFF_A DEV_B OFF_B SECTORS: byte-compare two ranges.
+# same_range DEV_A OFF_A DEV_B OFF_B SECTORS: byte-compare two ranges
+# of devices or files, after dropping the devices' stale page cache.
+# GNU cmp by absolute path: busybox's applet is three times slower.
 same_range() {
-	read_range "$1" "$2" "$5" >/tmp/ra.$$
-	read_range "$3" "$4" "$5" >/tmp/rb.$$
-	cmp -s /tmp/ra.$$ /tmp/rb.$$
-	r=$?
-	rm -f /tmp/ra.$$ /tmp/rb.$$
-	return $r
+	[ -b "$1" ] && blockdev --flushbufs "$1"
+	[ -b "$3" ] && blockdev --flushbufs "$3"
+	/usr/bin/cmp -s -i $(($2 * 512)):$(($4 * 512)) -n $(($5 * 512)) \
+		"$1" "$3"
 }
 
 # rnd N: a pseudo-random number in [0, N).
