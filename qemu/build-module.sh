@@ -8,6 +8,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 k=${1:?usage: build-module.sh 6.1|6.12|debug}
 eval "$("$top/qemu/kernel-info.sh" "$k")"
 dir="$top/build/mod/$k"
+# shellcheck source=qemu/kernel-stamp.sh
+. "$top/qemu/kernel-stamp.sh"
 log="$top/build/mod/$k.log"
 
 rm -rf "$dir" && mkdir -p "$dir"
@@ -21,4 +23,7 @@ if grep -E 'warning:|error:' "$log" >&2; then
 	echo "build-module: $k ($KVER) build has diagnostics (see $log)" >&2
 	exit 1
 fi
+# Which kernel tree this build is for: mkinitramfs.sh refuses a module
+# built for another one (a rebuilt debug kernel has the same release).
+kernel_stamp "$KDIR" >"$dir/kernel.stamp"
 echo "build-module: $k ($KVER) clean under W=1 and sparse" >&2

@@ -72,6 +72,13 @@ if [ -n "$MODDIR" ]; then
 else
 	cp "$KDIR"/modules.{order,builtin,builtin.modinfo} "$mdir/"
 fi
+# shellcheck source=qemu/kernel-stamp.sh
+. "$top/qemu/kernel-stamp.sh"
+if [ "$(cat "$top/build/mod/$k/kernel.stamp" 2>/dev/null)" != "$(kernel_stamp "$KDIR")" ]; then
+	echo "mkinitramfs: build/mod/$k was not built for this $k kernel ($KDIR):" \
+		"run qemu/build-module.sh $k" >&2
+	exit 1
+fi
 cp "$top/build/mod/$k"/dm-cowsnap/*.ko "$mdir/extra/"
 depmod -b "$stage" "$KVER"
 
