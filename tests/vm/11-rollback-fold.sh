@@ -6,7 +6,9 @@
 . /tests/vm/lib.sh
 plan 55
 
-if [ $SLOW = 1 ]; then MB=16 WRITES=16; else MB=64 WRITES=50; fi
+# BLOCK: the MiB that each scribble rewrites in one piece, over 1012
+# chunks (one merge batch) even alone.
+if [ $SLOW = 1 ]; then MB=16 WRITES=16 BLOCK=4; else MB=64 WRITES=50 BLOCK=8; fi
 wipe_store $STORE
 origin_setup $MB
 cp /tmp/expected /tmp/ref
@@ -27,7 +29,7 @@ scribble() {	# N: N random writes to the live view, mirrored in /tmp/expected
 		write_both /dev/mapper/cs_live /tmp/expected /tmp/rand "$(rnd $((LEN - n)))" "$n"
 		i=$((i + 1))
 	done
-	dd if=/dev/urandom of=/tmp/chunk bs=1M count=8 2>/dev/null
+	dd if=/dev/urandom of=/tmp/chunk bs=1M count=$BLOCK 2>/dev/null
 	dd if=/tmp/chunk of=/dev/mapper/cs_live bs=1M seek=4 conv=fsync,notrunc 2>/dev/null
 	dd if=/tmp/chunk of=/tmp/expected bs=1M seek=4 conv=notrunc 2>/dev/null
 }
