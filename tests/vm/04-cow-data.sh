@@ -15,13 +15,8 @@ must "snapshot view created" dm_create cs_snap "$(snap_table 8)"
 is "status right after creation" "$(dmsetup status cs_snap | cut -d' ' -f4-7,10)" "cow snap valid 1 -"
 
 # Writes of 1..300 sectors at any alignment, many crossing chunks.
-i=0
 bad=0
-while [ $i -lt $WRITES ]; do
-	n=$(( $(rnd 300) + 1 ))
-	write_both /dev/mapper/cs_live /tmp/expected /tmp/rand "$(rnd $((LEN - n)))" "$n" || bad=1
-	i=$((i + 1))
-done
+random_writes /dev/mapper/cs_live /tmp/expected /tmp/rand $WRITES 300 $LEN || bad=1
 is "$WRITES writes of 1..300 sectors to the live view" "$bad" 0
 check "live view holds every write" same_dev /dev/mapper/cs_live /tmp/expected $LEN
 check "origin holds every write" same_dev $O /tmp/expected $LEN

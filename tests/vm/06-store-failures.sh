@@ -16,9 +16,9 @@ random_file /tmp/rand 4096
 events() { dmsetup info "$1" | awk '/Event number/ {print $3}'; }
 # write_chunks FIRST COUNT: first writes to COUNT whole chunks (one dd).
 write_chunks() {
-	src=$(rnd $((1024 - $2)))	# /tmp/rand holds 1024 chunks
-	dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 skip="$src" seek="$1" count="$2" conv=notrunc,fsync 2>/dev/null &&
-	dd if=/tmp/rand of=/tmp/expected bs=4096 skip="$src" seek="$1" count="$2" conv=notrunc 2>/dev/null
+	rnd_set $((1024 - $2))	# /tmp/rand holds 1024 chunks
+	dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 skip="$R" seek="$1" count="$2" conv=notrunc,fsync 2>/dev/null &&
+	dd if=/tmp/rand of=/tmp/expected bs=4096 skip="$R" seek="$1" count="$2" conv=notrunc 2>/dev/null
 }
 pair() {	# STORE_DEV [features]: the two views over cs_o
 	dm_create cs_live "0 $OLEN cowsnap /dev/mapper/cs_o $1 cow 8 live $2" &&

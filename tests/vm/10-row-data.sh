@@ -25,12 +25,7 @@ for off in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 	write_both /dev/mapper/cs_live /tmp/expected /tmp/rand $((off * 64 + off * 16)) 1 || bad=1
 	write_both /dev/mapper/cs_live /tmp/expected /tmp/rand $((4096 + off * 32 + off)) "$n" || bad=1
 done
-i=0
-while [ $i -lt $WRITES ]; do
-	n=$(( $(rnd 300) + 1 ))
-	write_both /dev/mapper/cs_live /tmp/expected /tmp/rand "$(rnd $((LEN - n)))" "$n" || bad=1
-	i=$((i + 1))
-done
+random_writes /dev/mapper/cs_live /tmp/expected /tmp/rand $WRITES 300 $LEN || bad=1
 is "partial-chunk writes at every alignment and $WRITES writes of 1..300 sectors" "$bad" 0
 check "live view holds every write" same_dev /dev/mapper/cs_live /tmp/expected $LEN
 check "origin is bit-exact: never written" same_dev $O $SCRATCH $LEN

@@ -23,12 +23,7 @@ views() {	# MODE CHUNK [LIVE_FEATURES [SNAP_FEATURES]]
 }
 down() { dmsetup remove cs_snap; dmsetup remove cs_live; }
 scribble() {	# N: N random writes to the live view, mirrored in /tmp/expected
-	i=0
-	while [ $i -lt "$1" ]; do
-		n=$(( $(rnd 200) + 1 ))
-		write_both /dev/mapper/cs_live /tmp/expected /tmp/rand "$(rnd $((LEN - n)))" "$n"
-		i=$((i + 1))
-	done
+	random_writes /dev/mapper/cs_live /tmp/expected /tmp/rand "$1" 200 $LEN
 	dd if=/dev/urandom of=/tmp/chunk bs=1M count=$BLOCK 2>/dev/null
 	dd if=/tmp/chunk of=/dev/mapper/cs_live bs=1M seek=4 conv=fsync,notrunc 2>/dev/null
 	dd if=/tmp/chunk of=/tmp/expected bs=1M seek=4 conv=notrunc 2>/dev/null

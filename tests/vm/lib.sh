@@ -15,9 +15,15 @@ ORIGIN=/dev/vda
 STORE=/dev/vdb
 SCRATCH=/dev/vdc
 
+# COWSNAP_APPEND=cowsnap.timing adds the guest's uptime after each
+# point, as a diagnostic (where a slow scenario spends its time).
+TIMING=0
+case " $(cat /proc/cmdline) " in *" cowsnap.timing "*) TIMING=1 ;; esac
+at() { [ $TIMING = 0 ] || { read -r up _ </proc/uptime; echo "# at $up s"; }; }
+
 plan() { echo "1..$1"; }
-ok() { T=$((T + 1)); echo "ok $T - $*"; }
-not_ok() { T=$((T + 1)); echo "not ok $T - $*"; FAILED=1; }
+ok() { T=$((T + 1)); echo "ok $T - $*"; at; }
+not_ok() { T=$((T + 1)); echo "not ok $T - $*"; FAILED=1; at; }
 diag() { echo "# $*"; }
 finish() { exit $FAILED; }
 
@@ -90,7 +96,7 @@ refused() {
 }
 
 # random_file PATH KIB: a file of random data.
-random_file() { dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
+random_file() { WB_SRC=''; dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
 
 # read_range DEV OFF SECTORS: print a range, bypassing stale page cache
 # (each block device has its own, so a write through one device is not
@@ -111,16 +117,36 @@ same_range() {
 		"$1" "$3"
 }
 
-# rnd N: a pseudo-random number in [0, N).
-rnd() { echo $(( (RANDOM * 32768 + RANDOM) % $1 )); }
+# rnd_set N: R becomes a pseudo-random number in [0, N).  rnd N prints
+# one, but "$(rnd N)" forks a subshell, and a fork costs about 80 ms on
+# the debug kernel under TCG: loops use rnd_set.
+rnd_set() { R=$(( (RANDOM * 32768 + RANDOM) % $1 )); }
+rnd() { rnd_set "$1"; echo "$R"; }
 
 # write_both DEV FILE SRC_FILE OFF SECTORS: write SECTORS sectors of
 # SRC_FILE (from a random place) at OFF of DEV and of the expected image
-# FILE, so FILE always holds what DEV should read back.
+# FILE, so FILE always holds what DEV should read back.  The size of
+# SRC_FILE is read once per file (random_file forgets it).
+WB_SRC='' WB_SECTORS=0
 write_both() {
-	src=$(rnd $(( $(stat -c %s "$3") / 512 - $5 )))
-	dd if="$3" of="$1" bs=512 skip="$src" seek="$4" count="$5" conv=notrunc,fsync 2>/dev/null &&
-	dd if="$3" of="$2" bs=512 skip="$src" seek="$4" count="$5" conv=notrunc 2>/dev/null
+	[ "$WB_SRC" = "$3" ] || { WB_SECTORS=$(($(stat -c %s "$3") / 512)); WB_SRC=$3; }
+	rnd_set $((WB_SECTORS - $5))
+	dd if="$3" of="$1" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc,fsync 2>/dev/null &&
+	dd if="$3" of="$2" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc 2>/dev/null
+}
+
+# random_writes DEV FILE SRC_FILE COUNT MAX LEN: COUNT write_both of 1..MAX
+# sectors at random offsets below LEN; fails if one write did.
+random_writes() {
+	rw_i=0 rw_bad=0
+	while [ $rw_i -lt "$4" ]; do
+		rnd_set "$5"
+		rw_n=$((R + 1))
+		rnd_set $(($6 - rw_n))
+		write_both "$1" "$2" "$3" "$R" "$rw_n" || rw_bad=1
+		rw_i=$((rw_i + 1))
+	done
+	return $rw_bad
 }
 
 # same_dev DEV_A DEV_OR_FILE_B SECTORS: the first SECTORS sectors match.
