@@ -3,7 +3,8 @@
 #
 # Usage: run.sh <kernel> <job> [filter]
 #   kernel  6.1, 6.12 or debug
-#   job     scenarios, kunit, demo, bench or shell (see qemu/guest/init)
+#   job     scenarios, kunit, kunit+scenarios, demo, bench or shell
+#           (see qemu/guest/init)
 #   filter  for scenarios: globs of test names, comma-separated (default
 #           all); for bench: "quick" for the reduced set
 #

@@ -105,12 +105,12 @@ if want build || want kunit || want scenarios; then
 fi
 
 # ---- modules, kunit and scenarios: two lanes ----
-# The debug kernel's build is the longest step and needs no VM, so on two
-# cores two lanes run side by side:
-#   debug lane  the debug kernel, its module, KUnit, then the debug
-#               scenarios named in DEBUG_LANE_SCENARIOS
-#   stock lane  the 6.1 and 6.12 modules and scenarios, then the other
-#               debug scenarios (once the debug lane has built the module)
+# The debug kernel's build is the longest step and needs no VM, so two
+# lanes run side by side:
+#   debug lane  the debug kernel, its module, then one debug VM that
+#               runs KUnit and every scenario (a debug boot, with its
+#               kmemleak scans, costs about a minute under TCG)
+#   stock lane  the 6.1 and 6.12 modules and scenarios
 # but only one VM runs at a time (flock on vm_lock): two TCG guests side
 # by side each ran 2.2 to 2.8 times slower than alone (2026-12-03, debug
 # kernel), worse than one after the other, and stretched single
@@ -118,9 +118,6 @@ fi
 # times.tsv includes its wait for the lock.
 # Each lane keeps its own results and times; the summary merges them.
 vm_lock="$out/vm.lock"
-DEBUG_LANE_SCENARIOS=(01-module 02-table 03-bad-tables 04-cow-data 05-powercut
-	07-ext4 08-store-refused 09-tool 11-rollback-fold 12-powercut-row-ops)
-debug_ready="$out/debug-module.done"	# written by the debug lane
 
 has_kernel() { [[ " $kernels " == *" $1 "* ]]; }
 
@@ -132,63 +129,51 @@ build_module() {	# kernel
 	fi
 }
 
-run_kunit() {
-	local src
-	src=$("$top/qemu/linux-source.sh") || return 1
-	COWSNAP_RUNDIR="$out/vm-debug-kunit" flock "$vm_lock" "$top/qemu/run.sh" debug kunit
-	local rc=$?
-	sed -n '/cowsnap-kunit: start/,$p' "$out/vm-debug-kunit/console.log" \
-		>"$out/kunit-console.log"
-	python3 "$src/tools/testing/kunit/kunit.py" parse \
-		--json="$out/kunit.json" "$out/kunit-console.log" \
-		>"$out/kunit-parse.log" 2>&1
-	return $rc
-}
-
-kunit_layer() {
-	local rc
-	stage kunit run_kunit
-	rc=$?
-	python3 "$top/tests/results.py" kunit "$out/kunit.json" "$top"/dm-cowsnap/cowsnap-kunit.c >>"$results" ||
-		result kunit debug parse FAIL "no KUnit results (see build/check/kunit.log)"
-	[ $rc = 0 ] || result kunit debug vm FAIL "VM exited $rc (see build/check/kunit.log)"
-}
-
-# scenarios KERNEL NAME [FILTER]: one VM running the scenarios FILTER
-# names (comma-separated globs; all by default) on KERNEL.
-scenarios() {
-	local k=$1 name=$2 filter=${3:-*} rc vm="$out/vm-$2" mine="$out/$2.tsv"
-	# The debug kernel runs every scenario several times slower under
-	# TCG, and a host with CPU steal (26% seen on 2026-12-03) slows it
-	# again; the limit only catches a hung VM (a hung scenario is ended
-	# by the guest after 900 s).
-	stage "$name" env COWSNAP_RUNDIR="$vm" \
+# vm_stage NAME KERNEL JOB FILTER: one VM (under the VM lock), logs in
+# build/check/vm-NAME.  The debug kernel runs every scenario several
+# times slower under TCG, and a host with CPU steal (26% seen on
+# 2026-12-03) slows it again; the limit only catches a hung VM (a hung
+# scenario is ended by the guest after 900 s).
+vm_stage() {
+	stage "$1" env COWSNAP_RUNDIR="$out/vm-$1" \
 		COWSNAP_TIMEOUT="${COWSNAP_TIMEOUT:-3600}" \
-		flock "$vm_lock" "$top/qemu/run.sh" "$k" scenarios "$filter"
-	rc=$?
+		flock "$vm_lock" "$top/qemu/run.sh" "$2" "$3" "$4"
+}
+
+# kunit_results VM_DIR: the KTAP between the guest's kunit markers, parsed
+# by kunit.py, as results.
+kunit_results() {
+	local src
+	sed -n '/cowsnap-kunit: start/,/cowsnap-kunit: end/p' "$1/console.log" \
+		>"$out/kunit-console.log"
+	if src=$("$top/qemu/linux-source.sh"); then
+		python3 "$src/tools/testing/kunit/kunit.py" parse \
+			--json="$out/kunit.json" "$out/kunit-console.log" \
+			>"$out/kunit-parse.log" 2>&1
+	fi
+	python3 "$top/tests/results.py" kunit "$out/kunit.json" "$top"/dm-cowsnap/cowsnap-kunit.c >"$out/kunit.tsv" ||
+		result kunit debug parse FAIL "no KUnit results (see build/check/kunit-parse.log)"
+	cat "$out/kunit.tsv" >>"$results"
+}
+
+# scenario_results KERNEL NAME RC [TSV]: the scenarios of VM NAME as
+# results, and the VM's own failure (splat, time-out, an exit that no
+# failing result of its own, or of TSV, explains).
+scenario_results() {
+	local k=$1 name=$2 rc=$3 vm="$out/vm-$2" mine="$out/$2.tsv"
 	python3 "$top/tests/results.py" scenarios "$k" "$vm/job.log" >"$mine"
 	cat "$mine" >>"$results"
 	case $rc in
 	0) ;;
 	126) result scenarios "$k" splat FAIL "kernel splat: $(head -3 "$vm/splats.txt" | tr '\n\t' '  ')" ;;
 	124) result scenarios "$k" vm FAIL "VM timed out ($name)" ;;
-	*) cut -f4 "$mine" | grep -q FAIL ||
-		result scenarios "$k" vm FAIL "VM exited $rc with no failing scenario (see build/check/$name.log)" ;;
+	*) cut -f4 "$mine" ${4:+"$4"} | grep -q FAIL ||
+		result scenarios "$k" vm FAIL "VM exited $rc with no failing test (see build/check/$name.log)" ;;
 	esac
 }
 
-# The debug scenarios the stock lane runs: every one not in the debug
-# lane's list, so that a new scenario always runs somewhere.
-other_debug_scenarios() {
-	local t n list=
-	for t in "$top"/tests/vm/[0-9][0-9]-*.sh; do
-		n=$(basename "$t" .sh)
-		[[ " ${DEBUG_LANE_SCENARIOS[*]} " == *" $n "* ]] || list="$list${list:+,}$n"
-	done
-	echo "$list"
-}
-
 debug_lane() {
+	local job='' rc
 	results="$out/results.debug-lane.tsv" times="$out/times.debug-lane.tsv"
 	: >"$results"
 	: >"$times"
@@ -198,42 +183,39 @@ debug_lane() {
 		result build debug kernel FAIL "see build/check/debug-kernel.log"
 	fi
 	build_module debug
-	touch "$debug_ready"
-	want kunit && kunit_layer
-	want scenarios && scenarios debug scenarios-debug-1 \
-		"$(IFS=,; echo "${DEBUG_LANE_SCENARIOS[*]}")"
+	want kunit && job=kunit
+	want scenarios && job=${job:+$job+}scenarios
+	[ -n "$job" ] || return 0
+	vm_stage debug "debug" "$job" "*"
+	rc=$?
+	want kunit && kunit_results "$out/vm-debug"
+	if want scenarios; then
+		scenario_results debug debug $rc "$out/kunit.tsv"
+	elif [ $rc != 0 ]; then
+		result kunit debug vm FAIL "VM exited $rc (see build/check/debug.log)"
+	fi
 }
 
 stock_lane() {
-	local k others
+	local k rc
 	results="$out/results.stock-lane.tsv" times="$out/times.stock-lane.tsv"
 	: >"$results"
 	: >"$times"
 	for k in 6.1 6.12; do has_kernel "$k" && build_module "$k"; done
-	if want scenarios; then
-		for k in 6.1 6.12; do
-			has_kernel "$k" && scenarios "$k" "scenarios-$k"
-		done
-	fi
-	want scenarios && has_kernel debug || return 0
-	while [ ! -e "$debug_ready" ] && kill -0 "$debug_pid" 2>/dev/null; do
-		sleep 5
+	want scenarios || return 0
+	for k in 6.1 6.12; do
+		has_kernel "$k" || continue
+		vm_stage "scenarios-$k" "$k" scenarios "*"
+		rc=$?
+		scenario_results "$k" "scenarios-$k" $rc
 	done
-	if [ ! -e "$debug_ready" ]; then
-		result scenarios debug lane FAIL "the debug lane ended before its module was built"
-		return 0
-	fi
-	others=$(other_debug_scenarios)
-	[ -z "$others" ] || scenarios debug scenarios-debug-2 "$others"
 }
 
 if want build || want kunit || want scenarios; then
 	lanes=()
-	debug_pid=
 	if has_kernel debug; then
 		debug_lane &
-		debug_pid=$!
-		lanes+=("$debug_pid")
+		lanes+=($!)
 	fi
 	stock_lane &
 	lanes+=($!)
