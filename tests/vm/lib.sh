@@ -118,7 +118,7 @@ same_range() {
 }
 
 # rnd_set N: R becomes a pseudo-random number in [0, N).  rnd N prints
-# one, but "$(rnd N)" forks a subshell, and a fork costs about 80 ms on
+# one, but "$(rnd N)" forks a subshell, and a fork costs 50-80 ms on
 # the debug kernel under TCG: loops use rnd_set.
 rnd_set() { R=$(( (RANDOM * 32768 + RANDOM) % $1 )); }
 rnd() { rnd_set "$1"; echo "$R"; }
