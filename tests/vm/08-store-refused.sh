@@ -29,7 +29,7 @@ read_range $ST 0 4096 >/tmp/good		# the first 2 MiB of the store
 restore() { dd if=/tmp/good of=$ST bs=1M conv=notrunc,fsync 2>/dev/null; }
 # poke OFFSET: change one byte of the store (to another value).
 poke() {
-	blockdev --flushbufs $ST
+	flush_dev $ST
 	old=$(dd if=$ST bs=1 skip="$1" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 	printf "\\$(printf %03o $(( (old + 1) % 256 )))" |
 		dd of=$ST bs=1 seek="$1" conv=notrunc,fsync 2>/dev/null

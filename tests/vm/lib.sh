@@ -18,7 +18,8 @@ SCRATCH=/dev/vdc
 # COWSNAP_APPEND=cowsnap.timing adds the guest's uptime after each
 # point, as a diagnostic (where a slow scenario spends its time).
 TIMING=0
-case " $(cat /proc/cmdline) " in *" cowsnap.timing "*) TIMING=1 ;; esac
+read -r cmdline </proc/cmdline
+case " $cmdline " in *" cowsnap.timing "*) TIMING=1 ;; esac
 at() { [ $TIMING = 0 ] || { read -r up _ </proc/uptime; echo "# at $up s"; }; }
 
 plan() { echo "1..$1"; }
@@ -96,13 +97,16 @@ refused() {
 }
 
 # random_file PATH KIB: a file of random data.
-random_file() { WB_SRC=''; dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
+random_file() { dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
 
-# read_range DEV OFF SECTORS: print a range, bypassing stale page cache
-# (each block device has its own, so a write through one device is not
-# seen by the cached pages of another).
+# flush_dev PATH: drop a block device's page cache; files are left alone.
+# Each block device has its own cache, so a write through one device is
+# not seen by the cached pages of another.
+flush_dev() { [ ! -b "$1" ] || blockdev --flushbufs "$1"; }
+
+# read_range DEV OFF SECTORS: print a range, bypassing stale page cache.
 read_range() {
-	[ -b "$1" ] && blockdev --flushbufs "$1"
+	flush_dev "$1"
 	dd if="$1" bs=1M skip=$(($2 * 512)) count=$(($3 * 512)) \
 	   iflag=skip_bytes,count_bytes 2>/dev/null
 }
@@ -111,8 +115,8 @@ read_range() {
 # of devices or files, after dropping the devices' stale page cache.
 # GNU cmp by absolute path: busybox's applet is three times slower.
 same_range() {
-	[ -b "$1" ] && blockdev --flushbufs "$1"
-	[ -b "$3" ] && blockdev --flushbufs "$3"
+	flush_dev "$1"
+	flush_dev "$3"
 	/usr/bin/cmp -s -i $(($2 * 512)):$(($4 * 512)) -n $(($5 * 512)) \
 		"$1" "$3"
 }
@@ -123,14 +127,13 @@ same_range() {
 rnd_set() { R=$(( (RANDOM * 32768 + RANDOM) % $1 )); }
 rnd() { rnd_set "$1"; echo "$R"; }
 
-# write_both DEV FILE SRC_FILE OFF SECTORS: write SECTORS sectors of
-# SRC_FILE (from a random place) at OFF of DEV and of the expected image
-# FILE, so FILE always holds what DEV should read back.  The size of
-# SRC_FILE is read once per file (random_file forgets it).
-WB_SRC='' WB_SECTORS=0
+# write_both DEV FILE SRC_FILE OFF SECTORS [SRC_SECTORS]: write SECTORS
+# sectors of SRC_FILE (from a random place) at OFF of DEV and of the
+# expected image FILE, so FILE always holds what DEV should read back.
+# SRC_SECTORS, SRC_FILE's size, spares a loop a stat per write.
 write_both() {
-	[ "$WB_SRC" = "$3" ] || { WB_SECTORS=$(($(stat -c %s "$3") / 512)); WB_SRC=$3; }
-	rnd_set $((WB_SECTORS - $5))
+	wb_src=${6:-$(($(stat -c %s "$3") / 512))}
+	rnd_set $((wb_src - $5))
 	dd if="$3" of="$1" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc,fsync 2>/dev/null &&
 	dd if="$3" of="$2" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc 2>/dev/null
 }
@@ -138,12 +141,12 @@ write_both() {
 # random_writes DEV FILE SRC_FILE COUNT MAX LEN: COUNT write_both of 1..MAX
 # sectors at random offsets below LEN; fails if one write did.
 random_writes() {
-	rw_i=0 rw_bad=0
+	rw_i=0 rw_bad=0 rw_src=$(($(stat -c %s "$3") / 512))
 	while [ $rw_i -lt "$4" ]; do
 		rnd_set "$5"
 		rw_n=$((R + 1))
 		rnd_set $(($6 - rw_n))
-		write_both "$1" "$2" "$3" "$R" "$rw_n" || rw_bad=1
+		write_both "$1" "$2" "$3" "$R" "$rw_n" "$rw_src" || rw_bad=1
 		rw_i=$((rw_i + 1))
 	done
 	return $rw_bad
