@@ -59,7 +59,10 @@ struct direct_copy {
  * -EIO (as dm-kcopyd reports them).  Every pending exception of the run
  * lands on the copied list, in run order, unchained.  The worker is
  * woken under the lock: once it is released, the worker may end the
- * last bio, and the state may go.  Any context.
+ * last bio, and the state may go.  It is not woken while it starts
+ * copies (a copy that ends at once, on its stack, or any other): it
+ * looks at the copied list when it is done, under the lock.  Any
+ * context.
  */
 static void copy_done(int read_err, unsigned long write_err, void *context)
 {
@@ -76,7 +79,8 @@ static void copy_done(int read_err, unsigned long write_err, void *context)
 		list_add_tail(&p->list, &s->copied);
 	}
 	WRITE_ONCE(s->copies_in_flight, s->copies_in_flight - 1);
-	cowsnap_wake_worker(s);
+	if (!s->starting_copies)
+		cowsnap_wake_worker(s);
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
@@ -212,16 +216,39 @@ static void write_late_reads(struct cowsnap_state *s)
 		direct_write(s, c);
 }
 
+static void begin_starting(struct cowsnap_state *s)
+{
+	spin_lock_irq(&s->lock);
+	s->starting_copies = true;
+	spin_unlock_irq(&s->lock);
+}
+
+/* Whether copies ended while they were started: the caller goes on. */
+static bool end_starting(struct cowsnap_state *s)
+{
+	bool ended;
+
+	spin_lock_irq(&s->lock);
+	s->starting_copies = false;
+	ended = !list_empty(&s->copied);
+	spin_unlock_irq(&s->lock);
+	return ended;
+}
+
 /*
  * Worker only: go on with the copies whose read ended, and start a copy
  * for each run on copy_queue (its first pending exception is queued),
- * as long as fewer than MAX_COPIES are in flight.
+ * as long as fewer than MAX_COPIES are in flight.  Returns whether
+ * copies ended meanwhile (on a RAM disk a small copy ends before
+ * dm_io() returns): the worker handles them in the same pass, instead
+ * of waking itself for one more (copy_done()).
  */
-void cowsnap_start_copies(struct cowsnap_state *s)
+bool cowsnap_start_copies(struct cowsnap_state *s)
 {
 	struct dm_io_region from, to;
 	struct cowsnap_pending *p;
 
+	begin_starting(s);
 	write_late_reads(s);
 	while (!list_empty(&s->copy_queue) && take_copy_slot(s)) {
 		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
@@ -233,4 +260,5 @@ void cowsnap_start_copies(struct cowsnap_state *s)
 			dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done,
 				       p);
 	}
+	return end_starting(s);
 }

@@ -336,13 +336,15 @@ static void release_queued(struct cowsnap_state *s)
 /*
  * Copies start last: a released bio that spans chunks may have queued
  * a run for its next chunks (handle_bio()), and nothing else would wake
- * the worker for it.
+ * the worker for it.  Copies that ended while they were started are
+ * committed in this pass, and so on.
  */
 static void cow_process(struct cowsnap_state *s)
 {
 	release_queued(s);
-	commit_copied(s);
-	cowsnap_start_copies(s);
+	do {
+		commit_copied(s);
+	} while (cowsnap_start_copies(s));
 }
 
 /* Every exception is committed before its write goes on. */

@@ -632,13 +632,15 @@ static void process_nospace(struct cowsnap_state *s)
 /*
  * Fills start last: a write queued for space may have queued one
  * (process_nospace()), and nothing else would wake the worker for it.
+ * Fills that ended while they were started are handled in this pass.
  */
 static void row_process(struct cowsnap_state *s)
 {
 	process_filled(s);
 	settle_written(s, false);
 	process_nospace(s);
-	cowsnap_start_copies(s);
+	while (cowsnap_start_copies(s))
+		process_filled(s);
 }
 
 static void row_drain(struct cowsnap_state *s)

@@ -313,7 +313,7 @@ struct cowsnap_state {
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next seven fields */
+	spinlock_t lock;		/* protects the next eight fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
 	struct list_head copied;	/* pending exceptions whose copy ended */
 	struct list_head copy_reads;	/* copies to write (cowsnap-copy.c) */
@@ -321,6 +321,7 @@ struct cowsnap_state {
 	unsigned int written_nr;	/* on written */
 	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
 	unsigned int copies_in_flight;	/* also read racily, READ_ONCE() */
+	bool starting_copies;		/* the worker is in cowsnap_start_copies() */
 
 	/* Pending exceptions by origin chunk (map, worker and end_io). */
 	spinlock_t pending_lock;	/* protects pending[] (irq-safe) */
@@ -437,7 +438,7 @@ void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
 u32 cowsnap_run_length(const struct cowsnap_pending *p);
 
 /* cowsnap-copy.c: the copies that fill pending exceptions. */
-void cowsnap_start_copies(struct cowsnap_state *s);
+bool cowsnap_start_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
 			   struct dm_io_region *store);
