@@ -6,7 +6,8 @@
  * chunks; row: the chunk a partial first write lands in) is copied from
  * the origin into its store chunks, in a row on both devices, at most
  * MAX_COPIES runs at a time.  When a copy ends, the run's pending
- * exceptions land on the copied list and the worker is woken.
+ * exceptions land on the copied list and the worker is woken, unless
+ * it is starting copies: then it looks at the list when it is done.
  *
  * A copy of up to DIRECT_COPY_SECTORS goes through dm-io, started by the
  * worker: the run is read into a buffer, then the buffer is written to
