@@ -35,7 +35,9 @@ struct cowsnap_store {
 	u64 tail_eb;
 	u32 tail_copy;			/* copy holding its latest version */
 	u32 tail_nr;
-	u32 tail_csum;			/* cowsnap_eb_entries_csum() of tail */
+	/* cowsnap_eb_entries_csum() of the first tail_csum_nr entries */
+	u32 tail_csum;
+	u32 tail_csum_nr;
 	bool tail_dirty;		/* entries not yet written */
 	struct cowsnap_disk_exception *tail;
 };
@@ -50,6 +52,16 @@ static u64 device_chunks(struct cowsnap_store *st)
 static u64 metadata_blocks(struct cowsnap_store *st)
 {
 	return 1 + 2 * (READ_ONCE(st->tail_eb) + !!READ_ONCE(st->tail_nr));
+}
+
+/* Exception block @eb becomes the tail, empty, never written. */
+static void empty_tail(struct cowsnap_store *st, u64 eb)
+{
+	st->tail_eb = eb;
+	st->tail_copy = 1;
+	st->tail_nr = 0;
+	st->tail_csum = 0;
+	st->tail_csum_nr = 0;
 }
 
 static int store_io(struct cowsnap_store *st, blk_opf_t opf, u64 blocknr,
@@ -242,13 +254,11 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 		return -EBADMSG;
 	}
 	*tail = true;
-	st->tail_eb = eb;
 	if (pick < 0) {			/* never written: an empty tail */
-		st->tail_copy = 1;
-		st->tail_nr = 0;
-		st->tail_csum = 0;
+		empty_tail(st, eb);
 		return 0;
 	}
+	st->tail_eb = eb;
 	st->generation = max(st->generation, c[pick].generation);
 	r = load_entries(st, eb, st->buf + pick * COWSNAP_BLOCK_SIZE,
 			 c[pick].r, load, ctx, max_data);
@@ -262,6 +272,7 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	       pick * COWSNAP_BLOCK_SIZE))->entries,
 	       st->tail_nr * sizeof(*st->tail));
 	st->tail_csum = cowsnap_eb_entries_csum(0, st->tail, st->tail_nr);
+	st->tail_csum_nr = st->tail_nr;
 	return 0;
 }
 
@@ -279,12 +290,8 @@ static int recover(struct cowsnap_store *st, cowsnap_store_load_fn load,
 		if (r)
 			return r;
 	}
-	if (!tail) {			/* every block on the store is full */
-		st->tail_eb = eb;
-		st->tail_copy = 1;
-		st->tail_nr = 0;
-		st->tail_csum = 0;
-	}
+	if (!tail)			/* every block on the store is full */
+		empty_tail(st, eb);
 	st->next_data = max_data;
 	return tail ? check_after_tail(st) : 0;
 }
@@ -504,6 +511,11 @@ static int write_tail(struct cowsnap_store *st)
 
 	if (st->failed)
 		return -EIO;
+	/* One checksum update per write, over the entries added since */
+	st->tail_csum = cowsnap_eb_entries_csum(st->tail_csum,
+						&st->tail[st->tail_csum_nr],
+						st->tail_nr - st->tail_csum_nr);
+	st->tail_csum_nr = st->tail_nr;
 	cowsnap_eb_encode_csum(st->buf, blocknr, ++st->generation, st->nonce,
 			       st->sb.snapshot_id, st->tail, st->tail_nr,
 			       st->tail_csum);
@@ -534,15 +546,10 @@ int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
 			if (r)
 				return r;
 		}
-		st->tail_eb++;
-		st->tail_copy = 1;
-		st->tail_nr = 0;
-		st->tail_csum = 0;
+		empty_tail(st, st->tail_eb + 1);
 	}
 	st->tail[st->tail_nr].origin_chunk = cpu_to_le64(origin_chunk);
 	st->tail[st->tail_nr].store_chunk = cpu_to_le64(store_chunk);
-	st->tail_csum = cowsnap_eb_entries_csum(st->tail_csum,
-						&st->tail[st->tail_nr], 1);
 	st->tail_nr++;
 	st->tail_dirty = true;
 	st->uncommitted++;
@@ -615,10 +622,7 @@ int cowsnap_store_drop(struct cowsnap_store *st)
 	st->nonce = cowsnap_sb_nonce(&st->sb);
 	st->exceptions = 0;
 	st->uncommitted = 0;
-	st->tail_eb = 0;
-	st->tail_copy = 1;
-	st->tail_nr = 0;
-	st->tail_csum = 0;
+	empty_tail(st, 0);
 	st->tail_dirty = false;
 	spin_lock_irq(&st->alloc_lock);
 	WRITE_ONCE(st->next_data, 0);
