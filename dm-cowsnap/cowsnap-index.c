@@ -9,6 +9,7 @@
 #include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/rculist.h>
+#include <linux/lockdep.h>
 
 #include "cowsnap-index.h"
 
@@ -137,26 +138,47 @@ struct cowsnap_exception *cowsnap_index_entry_alloc(gfp_t gfp)
 	return kmem_cache_alloc(exception_cache, gfp);
 }
 
+unsigned long cowsnap_index_lock(struct cowsnap_index *ix)
+	__acquires(&ix->insert_lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ix->insert_lock, flags);
+	return flags;
+}
+
+void cowsnap_index_unlock(struct cowsnap_index *ix, unsigned long flags)
+	__releases(&ix->insert_lock)
+{
+	spin_unlock_irqrestore(&ix->insert_lock, flags);
+}
+
+int __cowsnap_index_insert_entry(struct cowsnap_index *ix,
+				 struct cowsnap_exception *e, u64 origin_chunk,
+				 u64 store_chunk)
+{
+	struct hlist_head *head = bucket(ix, origin_chunk);
+
+	lockdep_assert_held(&ix->insert_lock);
+	if (__find(head, origin_chunk)) {
+		kmem_cache_free(exception_cache, e);
+		return -EEXIST;
+	}
+	e->origin_chunk = origin_chunk;
+	e->store_chunk = store_chunk;
+	hlist_add_head_rcu(&e->node, head);
+	ix->count++;
+	return 0;
+}
+
 int cowsnap_index_insert_entry(struct cowsnap_index *ix,
 			       struct cowsnap_exception *e, u64 origin_chunk,
 			       u64 store_chunk)
 {
-	struct hlist_head *head = bucket(ix, origin_chunk);
-	unsigned long flags;
-	int r = 0;
+	unsigned long flags = cowsnap_index_lock(ix);
+	int r = __cowsnap_index_insert_entry(ix, e, origin_chunk, store_chunk);
 
-	e->origin_chunk = origin_chunk;
-	e->store_chunk = store_chunk;
-	spin_lock_irqsave(&ix->insert_lock, flags);
-	if (__find(head, origin_chunk)) {
-		r = -EEXIST;
-	} else {
-		hlist_add_head_rcu(&e->node, head);
-		ix->count++;
-	}
-	spin_unlock_irqrestore(&ix->insert_lock, flags);
-	if (r)
-		kmem_cache_free(exception_cache, e);
+	cowsnap_index_unlock(ix, flags);
 	return r;
 }
 

@@ -83,6 +83,20 @@ int cowsnap_index_insert_entry(struct cowsnap_index *ix,
 			       u64 store_chunk);
 
 /*
+ * A run of entries is inserted under one hold of the insert lock:
+ * cowsnap_index_lock(), __cowsnap_index_insert_entry() for each (as
+ * cowsnap_index_insert_entry()), cowsnap_index_unlock().  Never sleeps;
+ * any context.
+ */
+unsigned long cowsnap_index_lock(struct cowsnap_index *ix)
+	__acquires(&ix->insert_lock);
+void cowsnap_index_unlock(struct cowsnap_index *ix, unsigned long flags)
+	__releases(&ix->insert_lock);
+int __cowsnap_index_insert_entry(struct cowsnap_index *ix,
+				 struct cowsnap_exception *e, u64 origin_chunk,
+				 u64 store_chunk);
+
+/*
  * cowsnap_index_lookup_settled() - as cowsnap_index_lookup(), but an
  * exception inserted draining and not yet settled is not reported.
  */

@@ -307,31 +307,50 @@ static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 /* Whole-chunk exceptions that may end before the worker adds them. */
 #define ROW_WRITTEN_BATCH	32
 
-/*
- * The data of a new exception is in the store: index it (reads find it
- * from now on), unhash it (later writes find the index), and leave it
- * to the worker to add to the next commit.  Whether the worker must
- * come at once: something waits for it.
- */
-static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *p,
-			int error)
+/* Index the run of new exceptions @p, under one hold of the lock. */
+static void index_run(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
-	unsigned long flags;
-	bool wake;
+	unsigned long flags = cowsnap_index_lock(&s->index);
 
-	p->error = error;
-	if (!error) {
+	for (; p; p = p->run_next) {
 		/* Cannot fail: the chunk has no exception, it is claimed */
-		WARN_ON_ONCE(cowsnap_index_insert_entry(&s->index, p->entry,
-							p->origin_chunk,
-							p->store_chunk));
+		WARN_ON_ONCE(__cowsnap_index_insert_entry(&s->index, p->entry,
+							  p->origin_chunk,
+							  p->store_chunk));
 		p->entry = NULL;
 	}
-	cowsnap_unhash_pending(s, p);
-	wake = error || !bio_list_empty(&p->bios);
+	cowsnap_index_unlock(&s->index, flags);
+}
+
+/*
+ * The data of a run of new exceptions @head is in the store: index
+ * them (reads find them from now on), unhash them (later writes find
+ * the index), and leave them to the worker to add to the next commit;
+ * each step takes its lock once for the whole run.  Whether the worker
+ * must come at once: something waits for them.
+ */
+static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
+			int error)
+{
+	struct cowsnap_pending *p, *next;
+	unsigned long flags;
+	LIST_HEAD(run);
+	bool wake;
+	u32 n = 0;
+
+	if (!error)
+		index_run(s, head);
+	wake = cowsnap_unhash_run(s, head) || error;
+	for (p = head; p; p = next, n++) {
+		next = p->run_next;
+		p->run_next = NULL;
+		p->error = error;
+		list_add_tail(&p->list, &run);
+	}
 	spin_lock_irqsave(&s->lock, flags);
-	list_add_tail(&p->list, &s->written);
-	wake |= ++s->written_nr >= ROW_WRITTEN_BATCH;
+	list_splice_tail(&run, &s->written);
+	s->written_nr += n;
+	wake |= s->written_nr >= ROW_WRITTEN_BATCH;
 	spin_unlock_irqrestore(&s->lock, flags);
 	return wake;
 }
@@ -345,19 +364,15 @@ static int row_end_io(struct cowsnap_state *s, struct bio *bio,
 		      blk_status_t *error)
 {
 	struct cowsnap_bio *pb = cowsnap_pb(bio);
-	struct cowsnap_pending *p = pb->pending, *next;
+	struct cowsnap_pending *p = pb->pending;
 	int err = blk_status_to_errno(*error);
 	bool fua = !err && (bio->bi_opf & REQ_FUA);
-	bool wake = fua;
+	bool wake;
 
 	pb->pending = NULL;
 	if (fua)
 		p->fua_bio = bio;
-	for (; p; p = next) {
-		next = p->run_next;
-		p->run_next = NULL;
-		wake |= row_written(s, p, err);
-	}
+	wake = row_written(s, p, err) || fua;
 	if (wake)
 		cowsnap_wake_worker(s);
 	return fua ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;

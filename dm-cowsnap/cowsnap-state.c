@@ -547,6 +547,25 @@ void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 	spin_unlock_irqrestore(&s->pending_lock, flags);
 }
 
+/*
+ * As cowsnap_unhash_pending() for each pending exception of the run @p
+ * (linked by run_next), under one hold of the lock.  Returns whether a
+ * bio waits for one of them.
+ */
+bool cowsnap_unhash_run(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	unsigned long flags;
+	bool waited = false;
+
+	spin_lock_irqsave(&s->pending_lock, flags);
+	for (; p; p = p->run_next) {
+		hlist_del_init(&p->hash);
+		waited |= !bio_list_empty(&p->bios);
+	}
+	spin_unlock_irqrestore(&s->pending_lock, flags);
+	return waited;
+}
+
 /* Free @p, unhashed, with no bio and no index entry left. */
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 {

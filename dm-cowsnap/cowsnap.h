@@ -427,6 +427,7 @@ bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk);
 void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk);
 void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
+bool cowsnap_unhash_run(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 struct cowsnap_pending *cowsnap_new_chain(struct cowsnap_state *s, u32 *n,
 					  struct cowsnap_pending *(*alloc)
