@@ -334,15 +334,30 @@ static void release_queued(struct cowsnap_state *s)
 }
 
 /*
+ * Rounds of copies that may share one commit: while copies end as they
+ * are started (a RAM disk), bios parked meanwhile get their copies
+ * started too before the commit, so one commit covers every first
+ * write in flight instead of those of one pass.  (A submitter whose
+ * queue is full parks nothing more, so a round ends the gathering.)
+ */
+#define GATHER_ROUNDS	8
+
+/*
  * Copies start last: a released bio that spans chunks may have queued
  * a run for its next chunks (handle_bio()), and nothing else would wake
  * the worker for it.  Copies that ended while they were started are
- * committed in this pass, and so on.
+ * committed in this pass, with those of the bios parked meanwhile (up
+ * to GATHER_ROUNDS rounds), and so on.
  */
 static void cow_process(struct cowsnap_state *s)
 {
+	int r;
+
 	release_queued(s);
 	do {
+		for (r = 0; r < GATHER_ROUNDS && cowsnap_start_copies(s) &&
+		     cowsnap_process_deferred(s); r++)
+			;
 		commit_copied(s);
 	} while (cowsnap_start_copies(s));
 }

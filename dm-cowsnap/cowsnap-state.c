@@ -23,12 +23,12 @@
 #define SPREAD_BIOS		4
 
 /*
- * A bio the worker took off the deferred list: a bio holding an I/O
- * reference belongs to the mode; the others were deferred by a phase
- * change and are mapped again under the current phase, or held until
- * the quiesce ends.
+ * Worker only: handle every bio on the deferred list; returns how many.
+ * A bio holding an I/O reference belongs to the mode; the others were
+ * deferred by a phase change and are mapped again under the current
+ * phase, or held until the quiesce ends.
  */
-static void process_deferred(struct cowsnap_state *s)
+unsigned int cowsnap_process_deferred(struct cowsnap_state *s)
 {
 	struct bio_list bios;
 	struct bio *bio;
@@ -39,8 +39,6 @@ static void process_deferred(struct cowsnap_state *s)
 	bio_list_init(&s->deferred);
 	spin_unlock_irq(&s->lock);
 	n = bio_list_size(&bios);
-	if (n)
-		WRITE_ONCE(s->spread, n >= SPREAD_BIOS);
 	while ((bio = bio_list_pop(&bios))) {
 		if (cowsnap_pb(bio)->ref)
 			s->mode_ops->handle(s, bio);
@@ -49,6 +47,7 @@ static void process_deferred(struct cowsnap_state *s)
 		else
 			cowsnap_redispatch(s, bio);
 	}
+	return n;
 }
 
 /* Requests from process context (suspend, destruction). */
@@ -67,9 +66,12 @@ static void process_requests(struct cowsnap_state *s)
 static void worker_fn(struct work_struct *w)
 {
 	struct cowsnap_state *s = container_of(w, struct cowsnap_state, worker);
+	unsigned int n;
 
 	cowsnap_check_space(s);
-	process_deferred(s);
+	n = cowsnap_process_deferred(s);
+	if (n)
+		WRITE_ONCE(s->spread, n >= SPREAD_BIOS);
 	s->mode_ops->process(s);
 	process_requests(s);
 	cowsnap_phase_process(s);

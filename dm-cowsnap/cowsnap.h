@@ -400,6 +400,7 @@ bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 int cowsnap_next_cpu(void);
 void cowsnap_wake_worker(struct cowsnap_state *s);
 void cowsnap_run_worker(struct cowsnap_state *s);
+unsigned int cowsnap_process_deferred(struct cowsnap_state *s);
 void cowsnap_raise_event(struct cowsnap_state *s);
 void cowsnap_invalidate(struct cowsnap_state *s, u32 reason);
 void cowsnap_set_health(struct cowsnap_state *s, enum cowsnap_health h,
