@@ -61,3 +61,66 @@ outside_writer_ok() {
 	same_range "$1" $(((WBASE + 1 + WBLOCKS) * 8)) "$2" $(((WBASE + 1 + WBLOCKS) * 8)) \
 		$((OLEN - (WBASE + 1 + WBLOCKS) * 8))
 }
+
+# ---- copy-on-write cuts (05-powercut, 17-ramdisk) ----
+
+cow_views_up() {
+	dm_create cs_live "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow 8 live" &&
+	dm_create cs_snap "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow 8 snap"
+}
+
+# cow_cuts_setup CUTS: the devices, a blank store, a random origin and
+# its reference image in /tmp/ref, random source data for the writer
+# over CUTS cuts (cut I writes blocks I * 250 + 1 on).  1 point.
+cow_cuts_setup() {
+	must "devices up" disks_up
+	wipe_store /dev/mapper/cs_s
+	dd if=/dev/urandom of=/dev/mapper/cs_o bs=1M count=$((OLEN / 2048)) conv=fsync 2>/dev/null
+	dd if=/dev/mapper/cs_o of=/tmp/ref bs=1M count=$((OLEN / 2048)) 2>/dev/null
+	random_file /tmp/rand $((($1 * 250 + WBLOCKS + 1) * 4))
+}
+
+# cow_cut I FIO_ARGS...: power cut I.  The views come up over the store
+# the last cut left; while the writer syncs its blocks and fio (its job
+# a thread, with FIO_ARGS) writes the live view, the power is cut at a
+# random instant (0.5 to 3.4 s in); everything is torn down and
+# reactivated: the snapshot view must equal /tmp/ref, and every block
+# whose fsync returned before the cut must be in the live view.
+# 5 points; a failure to come back up ends the scenario.
+cow_cut() {
+	i=$1
+	shift
+	must "cut $i: views up (reactivating)" cow_views_up
+	: >/tmp/synced
+	writer "$i" &
+	wpid=$!
+	fio --name=pc --filename=/dev/mapper/cs_live --direct=1 --thread \
+	    --ioengine=libaio --time_based --runtime=120 --randseed="$i" \
+	    --eta=never --output=/dev/null "$@" &
+	fpid=$!
+	rnd_set 30
+	t=$((R + 5))
+	nap $t
+	last=$(tail -n 1 /tmp/synced)
+	last=${last:-0}
+	cut_power
+	stop_load $wpid $fpid
+	diag "cut $i after ${t}00 ms, $last blocks synced"
+	must "cut $i: everything torn down" all_down
+	must "cut $i: devices back (reboot)" disks_up
+	if ! cow_views_up; then
+		not_ok "cut $i: reactivation failed"
+		echo "Bail out! cut $i"
+		exit 1
+	fi
+	check "cut $i: snapshot view equals the reference" same_dev /dev/mapper/cs_snap /tmp/ref $OLEN
+	[ "$last" -gt 0 ] || diag "cut $i: no fsync returned before the cut"
+	check "cut $i: the $last synced blocks are in the live view" \
+		synced_ok /dev/mapper/cs_live "$i" "$last"
+	dmsetup remove cs_snap && dmsetup remove cs_live
+}
+
+# cow_cuts_done: the devices go.  1 point.
+cow_cuts_done() {
+	check "store, origin and cut device removed" sh -c "dmsetup remove cs_s && dmsetup remove cs_o && dmsetup remove cs_pc"
+}
