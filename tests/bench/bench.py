@@ -140,24 +140,25 @@ def rows_of(d):
             if not runs:
                 continue
             figs = {run: fio_figures(js, wl) for run, js in runs.items()}
-            amps = []
-            for run, (_, _, _, nbytes) in figs.items():
+            amps = {}
+            for run, (_, _, _, nbytes) in sorted(figs.items()):
                 io = d['io'].get((cfg, wl), {}).get(run)
                 if io and nbytes and wl.startswith('w'):
-                    amps.append((io[0] + io[1]) * 512 / nbytes)
+                    amps[run] = (io[0] + io[1]) * 512 / nbytes
             rows.append({
                 'config': cfg, 'workload': wl,
                 'unit': 'MB/s' if '1m' in wl else 'IOPS',
                 'value': median(f[0] for f in figs.values()),
                 'p50_us': median(f[1] for f in figs.values()),
                 'p99_us': median(f[2] for f in figs.values()),
-                'io_per_byte': median(amps),
+                'io_per_byte': median(amps.values()),
                 'runs': len(figs),
+                'run_ids': sorted(figs),
                 'samples': {
                     'value': [figs[r][0] for r in sorted(figs)],
                     'p50_us': [figs[r][1] for r in sorted(figs)],
                     'p99_us': [figs[r][2] for r in sorted(figs)],
-                    'io_per_byte': amps,
+                    'io_per_byte': [amps.get(r) for r in sorted(figs)],
                 },
             })
     return rows
@@ -165,6 +166,22 @@ def rows_of(d):
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def by_run(r, key='value'):
+    """{run: figure} of a row."""
+    return {run: x for run, x in zip(r['run_ids'], r['samples'][key])
+            if x is not None}
+
+
+def run_ratios(r, base_row):
+    """The row's figure over its reference's, run by run (runs both
+    have): the spread that a median hides."""
+    if not base_row:
+        return []
+    mine, theirs = by_run(r), by_run(base_row)
+    return [ratio(mine[k], theirs[k]) for k in sorted(mine) if k in theirs
+            and theirs[k]]
 
 
 def add_ratios(rows):
@@ -186,32 +203,48 @@ def add_ratios(rows):
             else ratio(r['value'], base(THIN, wl)),
             'lin': None if plain else ratio(r['value'], base(LIN, wl)),
         }
-        dr = by.get((dms, wl))
-        r['targets'] = targets(r, dr)
+        r['targets'] = targets(r, {'raw': by.get(('raw', wl)),
+                                   'dmsnap': by.get((dms, wl)),
+                                   'thin': by.get((THIN, wl))})
 
 
-def targets(r, dmsnap_row):
-    """[(text, met or None)] for the targets that apply to a row."""
+def targets(r, refs):
+    """The targets that apply to a row: text, met (by the medians, or
+    None), and in how many of the runs both have the row met it against
+    the same run of its reference (refs: the raw, dm-snapshot and dm-thin
+    rows of the workload)."""
     cfg, wl, rt = r['config'], r['workload'], r['ratio']
     out = []
 
-    def at_least(text, x, limit):
-        out.append({'target': text, 'met': None if x is None else x >= limit})
+    def add(text, met, per_run):
+        out.append({'target': text, 'met': met,
+                    'runs_met': sum(1 for x in per_run if x),
+                    'runs': len(per_run)})
+
+    def at_least(text, ref, limit):
+        x = rt[ref]
+        add(text, None if x is None else x >= limit,
+            [x >= limit for x in run_ratios(r, refs[ref]) if x is not None])
 
     if cfg == 'cow4' and wl.endswith('_first'):
-        at_least('>= 2x dm-snapshot', rt['dmsnap'], 2.0)
+        at_least('>= 2x dm-snapshot', 'dmsnap', 2.0)
     if mode(cfg) == 'row' and wl.startswith('w'):
-        at_least('>= 0.8x raw', rt['raw'], 0.8)
-        at_least('>= 1.0x dm-thin', rt['thin'], 1.0)
+        at_least('>= 0.8x raw', 'raw', 0.8)
+        at_least('>= 1.0x dm-thin', 'thin', 1.0)
     if mode(cfg) in ('cow', 'row') and (wl.endswith('_copied') or
                                         wl.endswith('_snap')):
-        at_least('>= 0.9x raw', rt['raw'], 0.9)
+        at_least('>= 0.9x raw', 'raw', 0.9)
     if mode(cfg) == 'cow' and wl.endswith('_first'):
         mine = r['io_per_byte']
-        theirs = dmsnap_row and dmsnap_row['io_per_byte']
-        out.append({'target': 'I/O per byte <= dm-snapshot',
-                    'met': None if mine is None or theirs is None
-                    else mine <= theirs + 1e-9})
+        dr = refs['dmsnap']
+        theirs = dr and dr['io_per_byte']
+        mine_runs = by_run(r, 'io_per_byte')
+        theirs_runs = by_run(dr, 'io_per_byte') if dr else {}
+        add('I/O per byte <= dm-snapshot',
+            None if mine is None or theirs is None
+            else mine <= theirs + 1e-9,
+            [mine_runs[k] <= theirs_runs[k] + 1e-9
+             for k in sorted(mine_runs) if k in theirs_runs])
     return out
 
 
@@ -327,8 +360,24 @@ def verdict(met):
     return 'n/a' if met is None else ('met' if met else 'missed')
 
 
+def run_verdict(t):
+    """A row's verdict, with the runs that met it when there are several."""
+    v = verdict(t['met'])
+    if t['met'] is None or t.get('runs', 0) < 2:
+        return v
+    return f"{v} ({t['runs_met']}/{t['runs']})"
+
+
 def fmt_ratio(x):
     return '—' if x is None else f'{x:.2f}'
+
+
+def read_cover(meta):
+    """What the workloads cover beyond the region (logs that say so)."""
+    if 'read_loops' not in meta:
+        return ''
+    return (f" (1 MiB sequential first writes: the {meta.get('changes_mib', '?')}"
+            f" MiB of changes; reads: the region {meta['read_loops']} times)")
 
 
 def report(d):
@@ -345,8 +394,11 @@ def report(d):
               f"{meta.get('runs', '?')} interleaved run(s)"
               f"{' (QUICK: reduced set)' if meta.get('quick') == '1' else ''}; "
               f"fio --direct=1, seed {meta.get('seed', '?')}; workloads cover "
-              f"{meta.get('region_mib', '?')} MiB, each block once.  Only "
-              'ratios within one run mean anything.')
+              f"{meta.get('region_mib', '?')} MiB, each block once"
+              f"{read_cover(meta)}.  Only ratios within one run mean "
+              'anything.  A verdict is that of the medians; (k/N): the '
+              'row met the target in k of its N runs, each against the '
+              'same run of the reference.')
     for note in d['notes']:
         md.append('')
         md.append(f'Note: {note}.')
@@ -365,7 +417,7 @@ def report(d):
             fmt_ratio(r['ratio']['raw']), fmt_ratio(r['ratio']['dmsnap']),
             fmt_ratio(r['ratio']['thin']),
             '; '.join(t['target'] for t in tg),
-            '; '.join(verdict(t['met']) for t in tg),
+            '; '.join(run_verdict(t) for t in tg),
         ]) + ' |')
     for cfg, why in d['na'].items():
         md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 8)
@@ -445,17 +497,22 @@ def report(d):
     for r in rows + ops:
         for t in r.get('targets', []):
             s = summary.setdefault(t['target'], {'met': 0, 'missed': 0,
-                                                 'n/a': 0})
+                                                 'n/a': 0, 'split': 0})
             s['n/a' if t['met'] is None else
               ('met' if t['met'] else 'missed')] += 1
+            if t['met'] is not None and 0 < t.get('runs_met', 0) < \
+                    t.get('runs', 0):
+                s['split'] += 1
     if summary:
         md.append('')
         md.append('## Targets (never asserted)')
         md.append('')
-        md.append('| target | rows met | rows missed | n/a |')
-        md.append('|' + ' --- |' * 4)
+        md.append('| target | rows met | rows missed | n/a | rows whose '
+                  'runs disagree |')
+        md.append('|' + ' --- |' * 5)
         for t, s in summary.items():
-            md.append(f"| {t} | {s['met']} | {s['missed']} | {s['n/a']} |")
+            md.append(f"| {t} | {s['met']} | {s['missed']} | {s['n/a']} | "
+                      f"{s['split']} |")
     if d['fail'] or d['na']:
         md.append('')
         md.append('## Not measured')
