@@ -140,8 +140,9 @@ def rows_of(d):
             if not runs:
                 continue
             figs = {run: fio_figures(js, wl) for run, js in runs.items()}
+            ids = sorted(figs)
             amps = {}
-            for run, (_, _, _, nbytes) in sorted(figs.items()):
+            for run, (_, _, _, nbytes) in figs.items():
                 io = d['io'].get((cfg, wl), {}).get(run)
                 if io and nbytes and wl.startswith('w'):
                     amps[run] = (io[0] + io[1]) * 512 / nbytes
@@ -153,12 +154,12 @@ def rows_of(d):
                 'p99_us': median(f[2] for f in figs.values()),
                 'io_per_byte': median(amps.values()),
                 'runs': len(figs),
-                'run_ids': sorted(figs),
+                'run_ids': ids,
                 'samples': {
-                    'value': [figs[r][0] for r in sorted(figs)],
-                    'p50_us': [figs[r][1] for r in sorted(figs)],
-                    'p99_us': [figs[r][2] for r in sorted(figs)],
-                    'io_per_byte': [amps.get(r) for r in sorted(figs)],
+                    'value': [figs[r][0] for r in ids],
+                    'p50_us': [figs[r][1] for r in ids],
+                    'p99_us': [figs[r][2] for r in ids],
+                    'io_per_byte': [amps.get(r) for r in ids],
                 },
             })
     return rows
@@ -168,20 +169,18 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def by_run(r, key='value'):
-    """{run: figure} of a row."""
-    return {run: x for run, x in zip(r['run_ids'], r['samples'][key])
-            if x is not None}
-
-
-def run_ratios(r, base_row):
-    """The row's figure over its reference's, run by run (runs both
-    have): the spread that a median hides."""
+def paired(r, base_row, key):
+    """(the row's figure, its reference's) run by run, for the runs both
+    have: the spread that a median hides."""
     if not base_row:
         return []
+
+    def by_run(x):
+        return {run: v for run, v in zip(x['run_ids'], x['samples'][key])
+                if v is not None}
+
     mine, theirs = by_run(r), by_run(base_row)
-    return [ratio(mine[k], theirs[k]) for k in sorted(mine) if k in theirs
-            and theirs[k]]
+    return [(mine[k], theirs[k]) for k in sorted(mine) if k in theirs]
 
 
 def add_ratios(rows):
@@ -224,7 +223,7 @@ def targets(r, refs):
     def at_least(text, ref, limit):
         x = rt[ref]
         add(text, None if x is None else x >= limit,
-            [x >= limit for x in run_ratios(r, refs[ref]) if x is not None])
+            [a / b >= limit for a, b in paired(r, refs[ref], 'value') if b])
 
     if cfg == 'cow4' and wl.endswith('_first'):
         at_least('>= 2x dm-snapshot', 'dmsnap', 2.0)
@@ -235,16 +234,12 @@ def targets(r, refs):
                                         wl.endswith('_snap')):
         at_least('>= 0.9x raw', 'raw', 0.9)
     if mode(cfg) == 'cow' and wl.endswith('_first'):
-        mine = r['io_per_byte']
         dr = refs['dmsnap']
-        theirs = dr and dr['io_per_byte']
-        mine_runs = by_run(r, 'io_per_byte')
-        theirs_runs = by_run(dr, 'io_per_byte') if dr else {}
+        mine, theirs = r['io_per_byte'], dr and dr['io_per_byte']
         add('I/O per byte <= dm-snapshot',
             None if mine is None or theirs is None
             else mine <= theirs + 1e-9,
-            [mine_runs[k] <= theirs_runs[k] + 1e-9
-             for k in sorted(mine_runs) if k in theirs_runs])
+            [a <= b + 1e-9 for a, b in paired(r, dr, 'io_per_byte')])
     return out
 
 
