@@ -24,8 +24,9 @@
 RAM=/dev/ram0
 MIB=2048		# sectors per MiB
 SEED=4242
-# Reads go over their region this many times: one pass of 64 MiB lasts
-# 0.05-0.3 s under TCG, so that a hiccup of the host weighs less.
+# Reads go over their region this many times (one pass of 64 MiB lasts
+# 0.05-0.3 s under TCG).  Measured: it did not lower the share of slow
+# figures (Documentation/testing.rst, Benchmarks).
 READ_LOOPS=4
 
 if [ "${1:-}" = quick ]; then
