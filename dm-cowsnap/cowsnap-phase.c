@@ -29,12 +29,13 @@
  * the origin of a chunk only once no later resume will copy that chunk
  * again.  A resume reloads the exceptions after the cursor and goes on.
  *
- * The batch's copy: the copier, a work item beside the worker, reads
- * as much of the batch from the store as its 4 MiB buffer holds (every
- * run at once, through dm-io), then writes it to the origin, until the
- * batch is copied; no page is allocated (nor zeroed) per copy.
+ * The batch's copy: the copier's two lanes, work items beside the
+ * worker on different CPUs, each take as much of the batch as their
+ * 2 MiB buffer holds, read it from the store (every run at once, through
+ * dm-io), then write it to the origin, until the batch is all taken; no
+ * page is allocated (nor zeroed) per copy.
  *
- * Everything here runs in the worker but the map functions, the copier
+ * Everything here runs in the worker but the map functions, the lanes
  * and cowsnap_phase_request() / cowsnap_phase_stop() (process context).
  */
 #include <linux/blkdev.h>

@@ -246,30 +246,49 @@ struct cowsnap_merge_entry {
 #define COWSNAP_MERGE_BATCH	(4 * COWSNAP_EB_MAX_ENTRIES)
 /* The most one merge copy moves (8 MiB), in sectors. */
 #define COWSNAP_MERGE_RUN_SECTORS	16384
-/* The merge buffer (4 MiB), in sectors: what one round of reads fills. */
+/* The merge buffers (4 MiB in all), in sectors: split between the lanes. */
 #define COWSNAP_MERGE_BUF_SECTORS	8192
+/* Lanes of the copier: work items copying one batch side by side. */
+#define COWSNAP_MERGE_LANES	2
+#define COWSNAP_MERGE_LANE_SECTORS	(COWSNAP_MERGE_BUF_SECTORS / \
+					 COWSNAP_MERGE_LANES)
 
 /* Chunks of a merge batch in a row on both devices, at buf_chunk. */
 struct cowsnap_merge_piece {
 	u64 origin_chunk;
 	u64 store_chunk;
 	u32 nr;
-	u32 buf_chunk;			/* chunks into the merge buffer */
+	u32 buf_chunk;			/* chunks into the lane's buffer */
 };
 
+struct cowsnap_merge_copier;
+
 /*
- * What copies a merge batch: a work item that reads as many of the
- * batch's chunks from the store as the buffer holds (all at once), then
- * writes them to the origin (all at once), until the batch is copied.
- * Allocated when a merge first needs it, freed with the state.
+ * One lane of the copier: a work item that takes the next chunks of the
+ * batch, as many as its buffer holds, reads them from the store (all at
+ * once), then writes them to the origin (all at once), until the batch
+ * is copied.
  */
-struct cowsnap_merge_copier {
+struct cowsnap_merge_lane {
 	struct work_struct work;
-	struct cowsnap_state *s;
-	void *buf;			/* COWSNAP_MERGE_BUF_SECTORS, vmalloc */
+	struct cowsnap_merge_copier *c;
+	void *buf;			/* COWSNAP_MERGE_LANE_SECTORS, vmalloc */
 	struct cowsnap_merge_piece *pieces;	/* one per buffer chunk */
 	atomic_t ios;			/* in flight, plus a bias */
 	struct completion ios_done;	/* ios dropped to zero */
+};
+
+/*
+ * What copies a merge batch: lanes on different CPUs, which share the
+ * batch's chunks in origin order.  Allocated when a merge first needs
+ * it, freed with the state.
+ */
+struct cowsnap_merge_copier {
+	struct cowsnap_state *s;
+	spinlock_t lock;		/* protects next and skip */
+	u32 next;			/* the batch entry the next lane takes */
+	u32 skip;			/* chunks of its run already taken */
+	struct cowsnap_merge_lane lanes[COWSNAP_MERGE_LANES];
 };
 
 /*
@@ -353,7 +372,7 @@ struct cowsnap_state {
 	u64 merge_total;		/* exceptions to merge (READ_ONCE) */
 	u32 merge_bucket;		/* transient: index scan position */
 	u32 batch_nr;			/* entries in the batch, 0: none */
-	atomic_t batch_copies;		/* 1 while the copier runs, else 0 */
+	atomic_t batch_copies;		/* lanes of the copier still running */
 	int batch_error;		/* of a copy (set by the copier) */
 	struct cowsnap_merge_copier *copier;	/* NULL until a merge */
 	wait_queue_head_t batch_wait;	/* the batch went idle */
