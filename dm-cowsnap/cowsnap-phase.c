@@ -335,6 +335,17 @@ static int cmp_origin(const void *a, const void *b)
 	       x->origin_chunk > y->origin_chunk;
 }
 
+/* Whether @n entries from @e are in origin order already. */
+static bool in_origin_order(const struct cowsnap_merge_entry *e, u32 n)
+{
+	u32 i;
+
+	for (i = 1; i < n; i++)
+		if (e[i - 1].origin_chunk > e[i].origin_chunk)
+			return false;
+	return true;
+}
+
 /*
  * Read the batch after the one being copied into s->ready, sorted by
  * origin chunk (unless it is there already, or there is none left).
@@ -359,7 +370,9 @@ static void prepare_ready(struct cowsnap_state *s)
 		s->ready[i].origin_chunk = origin[i];
 		s->ready[i].store_chunk = store[i];
 	}
-	sort(s->ready, n, sizeof(*s->ready), cmp_origin, NULL);
+	/* Sequential writes commit in origin order: no sort then. */
+	if (!in_origin_order(s->ready, n))
+		sort(s->ready, n, sizeof(*s->ready), cmp_origin, NULL);
 	s->ready_nr = n;
 }
 
