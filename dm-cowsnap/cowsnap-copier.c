@@ -9,8 +9,8 @@
  * at once (dm-io), then writes them to the origin the same way, and goes
  * on until the batch is copied.  On a device that ends I/O in its
  * caller (a RAM disk) the copy is the lane's own work, so one lane would
- * leave the other CPUs idle.  No page is allocated, nor zeroed, per copy, which is what
- * dm-kcopyd spends most of its time on for a merge.
+ * leave the other CPUs idle.  No page is allocated, nor zeroed, per
+ * copy, which is what dm-kcopyd spends most of its time on for a merge.
  */
 
 #include <linux/sched/mm.h>
