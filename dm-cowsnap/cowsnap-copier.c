@@ -219,9 +219,7 @@ void cowsnap_copy_batch(struct cowsnap_state *s)
 	c->skip = 0;
 	atomic_set(&s->batch_copies, COWSNAP_MERGE_LANES);
 	for (k = 0; k < COWSNAP_MERGE_LANES; k++) {
-		cpu = cpumask_next(cpu, cpu_online_mask);
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_online_mask);
+		cpu = cowsnap_cpu_after(cpu);
 		queue_work_on(cpu, s->wq, &c->lanes[k].work);
 	}
 }

@@ -85,14 +85,19 @@ static void waker_fn(struct work_struct *w)
 	cowsnap_wake_worker(s);
 }
 
+/* The online CPU after @cpu, from the first again after the last. */
+int cowsnap_cpu_after(int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_online_mask);
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
+}
+
 /* Another online CPU than this one, or WORK_CPU_UNBOUND if none. */
 int cowsnap_next_cpu(void)
 {
 	int this = raw_smp_processor_id();
-	int cpu = cpumask_next(this, cpu_online_mask);
+	int cpu = cowsnap_cpu_after(this);
 
-	if (cpu >= nr_cpu_ids)
-		cpu = cpumask_first(cpu_online_mask);
 	return cpu == this || cpu >= nr_cpu_ids ? WORK_CPU_UNBOUND : cpu;
 }
 

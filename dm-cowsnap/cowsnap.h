@@ -416,6 +416,7 @@ void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);
 bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 		      cowsnap_lookup_fn lookup, unsigned int runs,
 		      u64 *store_chunk);
+int cowsnap_cpu_after(int cpu);
 int cowsnap_next_cpu(void);
 void cowsnap_wake_worker(struct cowsnap_state *s);
 void cowsnap_run_worker(struct cowsnap_state *s);
