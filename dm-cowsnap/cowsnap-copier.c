@@ -148,7 +148,7 @@ static void merge_copy_work(struct work_struct *work)
 	}
 }
 
-void cowsnap_free_copier(struct cowsnap_merge_copier *c)
+static void free_lanes(struct cowsnap_merge_copier *c)
 {
 	int k;
 
@@ -159,6 +159,28 @@ void cowsnap_free_copier(struct cowsnap_merge_copier *c)
 		vfree(c->lanes[k].buf);
 	}
 	kfree(c);
+}
+
+/* Free the copier and the batches, if any.  No lane may run. */
+void cowsnap_free_copier(struct cowsnap_state *s)
+{
+	free_lanes(s->copier);
+	s->copier = NULL;
+	kvfree(s->batch);
+	kvfree(s->ready);
+	kvfree(s->scratch);
+	s->batch = NULL;
+	s->ready = NULL;
+	s->scratch = NULL;
+}
+
+/* The batch, the next one, and the scratch the next is read into. */
+static int alloc_batches(struct cowsnap_state *s)
+{
+	s->batch = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
+	s->ready = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->ready), GFP_KERNEL);
+	s->scratch = kvcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
+	return s->batch && s->ready && s->scratch ? 0 : -ENOMEM;
 }
 
 static int init_lane(struct cowsnap_merge_copier *c,
@@ -176,7 +198,7 @@ static int init_lane(struct cowsnap_merge_copier *c,
 	return 0;
 }
 
-/* Make the copier, unless there is one.  Sleeps. */
+/* Make the copier and the batches, unless there are.  Sleeps. */
 int cowsnap_get_copier(struct cowsnap_state *s)
 {
 	struct cowsnap_merge_copier *c;
@@ -193,15 +215,18 @@ int cowsnap_get_copier(struct cowsnap_state *s)
 		if (r)
 			break;
 	}
-	memalloc_noio_restore(noio);
-	if (r) {
-		cowsnap_free_copier(c);
-		return r;
+	if (!r) {
+		spin_lock_init(&c->lock);
+		c->s = s;
+		s->copier = c;
+		r = alloc_batches(s);
+	} else {
+		free_lanes(c);
 	}
-	spin_lock_init(&c->lock);
-	c->s = s;
-	s->copier = c;
-	return 0;
+	memalloc_noio_restore(noio);
+	if (r)
+		cowsnap_free_copier(s);
+	return r;
 }
 
 /*

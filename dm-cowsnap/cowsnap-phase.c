@@ -7,10 +7,11 @@
  *   quiesce   before a change: new bios are held by the worker; once
  *             io_ref drops to zero no bio of the mode is in flight.
  *   merge     the store's chunks are copied into the origin, one batch
- *             (up to four exception blocks) at a time, in commit order;
- *             the live view reads and writes a chunk in the store until
- *             its batch is durable in the origin, and in the origin
- *             after; the snapshot view fails every I/O.
+ *             (batch_max(): 16 exception blocks, 16 MiB at most) at a
+ *             time, in commit order; the live view reads and writes a
+ *             chunk in the store until its batch is durable in the
+ *             origin, and in the origin after; the snapshot view fails
+ *             every I/O.
  *   ended     the origin alone is the live view; the snapshot view
  *             fails every I/O.
  *
@@ -40,6 +41,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/sort.h>
 
 #include "cowsnap.h"
@@ -290,23 +292,43 @@ static void after_quiesce(struct cowsnap_state *s)
 /* ---- merge ---- */
 
 /*
+ * Exceptions per merge batch; 0, the default: COWSNAP_MERGE_BATCH, and
+ * COWSNAP_MERGE_BATCH_SECTORS of chunks at most.  Smaller batches let the
+ * tests merge many batches on small devices.
+ */
+static uint merge_batch;
+module_param(merge_batch, uint, 0644);
+MODULE_PARM_DESC(merge_batch,
+		 "Exceptions per merge batch (0: 16 exception blocks, 16 MiB of chunks at most)");
+
+/* Exceptions in the next batch. */
+static u32 batch_max(struct cowsnap_state *s)
+{
+	u32 n = READ_ONCE(merge_batch);
+
+	if (n)
+		return min_t(u32, n, COWSNAP_MERGE_BATCH);
+	return min_t(u32, COWSNAP_MERGE_BATCH,
+		     max_t(u32, 1, COWSNAP_MERGE_BATCH_SECTORS >> s->chunk_shift));
+}
+
+/*
  * The exceptions to merge from @pos on, in s->scratch, in commit order
- * (a persistent store: up to a batch of whole exception blocks; a
- * transient one: any that are still in the index): how many, or an
- * error.
+ * (a persistent store: from its exception log; a transient one: any that
+ * are still in the index), batch_max() at most: how many, or an error.
  */
 static int next_exceptions(struct cowsnap_state *s, u64 pos)
 {
 	u64 *origin = s->scratch, *store = s->scratch + COWSNAP_MERGE_BATCH;
+	u32 max = batch_max(s);
 	int n = 0, r;
 
 	if (s->transient)
 		return cowsnap_index_collect(&s->index, &s->merge_bucket,
-					     origin, store,
-					     COWSNAP_MERGE_BATCH);
-	while (n < COWSNAP_MERGE_BATCH && pos < s->merge_total) {
+					     origin, store, max);
+	while (n < max && pos < s->merge_total) {
 		r = cowsnap_store_read_log(s->store, pos, origin + n, store + n,
-					   COWSNAP_MERGE_BATCH - n);
+					   max - n);
 		if (r < 0)
 			return r;
 		if (!r)

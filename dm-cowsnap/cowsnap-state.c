@@ -759,12 +759,8 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 	if (!r)
 		r = percpu_ref_init(&s->io_ref, io_ref_release,
 				    PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
-	s->batch = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->batch), GFP_KERNEL);
-	s->ready = kvcalloc(COWSNAP_MERGE_BATCH, sizeof(*s->ready), GFP_KERNEL);
-	s->scratch = kvcalloc(2 * COWSNAP_MERGE_BATCH, sizeof(u64), GFP_KERNEL);
-	if (r || !s->batch || !s->ready || !s->scratch) {
+	if (r) {
 		*error = "Cannot allocate the state";
-		r = r ?: -ENOMEM;
 		goto bad;
 	}
 	s->kcopyd = dm_kcopyd_client_create(NULL);
@@ -811,15 +807,12 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 		destroy_workqueue(s->wq);
 	if (s->kcopyd)
 		dm_kcopyd_client_destroy(s->kcopyd);
-	cowsnap_free_copier(s->copier);
+	cowsnap_free_copier(s);
 	if (s->copy_io)
 		dm_io_client_destroy(s->copy_io);
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);
-	kvfree(s->batch);
-	kvfree(s->ready);
-	kvfree(s->scratch);
 	percpu_ref_exit(&s->io_ref);
 	mempool_exit(&s->pending_pool);
 }

@@ -242,8 +242,13 @@ struct cowsnap_merge_entry {
 	struct cowsnap_exception *removed;	/* freed after RCU */
 };
 
-/* Exceptions merged at a time: four exception blocks. */
-#define COWSNAP_MERGE_BATCH	(4 * COWSNAP_EB_MAX_ENTRIES)
+/*
+ * Exceptions merged at a time: sixteen exception blocks, and no more
+ * chunks than COWSNAP_MERGE_BATCH_SECTORS hold (a live bio to a chunk of
+ * the batch waits for the whole batch).
+ */
+#define COWSNAP_MERGE_BATCH	(16 * COWSNAP_EB_MAX_ENTRIES)
+#define COWSNAP_MERGE_BATCH_SECTORS	32768	/* 16 MiB */
 /* The most one merge copy moves (8 MiB), in sectors. */
 #define COWSNAP_MERGE_RUN_SECTORS	16384
 /* The merge buffers (4 MiB in all), in sectors: split between the lanes. */
@@ -281,7 +286,8 @@ struct cowsnap_merge_lane {
 /*
  * What copies a merge batch: lanes on different CPUs, which share the
  * batch's chunks in origin order.  Allocated when a merge first needs
- * it, freed with the state.
+ * it, with the state's batch, ready and scratch, and freed with the
+ * state.
  */
 struct cowsnap_merge_copier {
 	struct cowsnap_state *s;
@@ -376,6 +382,7 @@ struct cowsnap_state {
 	int batch_error;		/* of a copy (set by the copier) */
 	struct cowsnap_merge_copier *copier;	/* NULL until a merge */
 	wait_queue_head_t batch_wait;	/* the batch went idle */
+	/* batch, ready and scratch: allocated with the copier */
 	struct cowsnap_merge_entry *batch;	/* the batch being copied */
 	/* the next batch, read and sorted while the batch is copied */
 	struct cowsnap_merge_entry *ready;
@@ -474,7 +481,7 @@ int cowsnap_phase_init(struct cowsnap_state *s);
 /* cowsnap-copier.c: the copier of a merge batch. */
 int cowsnap_get_copier(struct cowsnap_state *s);
 void cowsnap_copy_batch(struct cowsnap_state *s);
-void cowsnap_free_copier(struct cowsnap_merge_copier *c);
+void cowsnap_free_copier(struct cowsnap_state *s);
 void cowsnap_phase_process(struct cowsnap_state *s);
 void cowsnap_phase_stop(struct cowsnap_state *s);
 int cowsnap_phase_request(struct cowsnap_state *s, u32 op, const char **why);
