@@ -13,6 +13,14 @@
 #   @@op CONFIG OP RUN SECONDS MIB [COPY] a rollback, fold or merge of MIB;
 #                                        COPY: a cowsnap merge's own time
 #                                        (its log, begin to end), seconds
+#   @@beside CONFIG WHAT RUN             then fio's JSON, then @@end: the
+#                                        same fio job on the reference
+#                                        slice of the RAM disk, right
+#                                        before and right after a cowsnap
+#                                        figure with a target against raw
+#                                        (WHAT: the workload; for a
+#                                        merge, the operation and 1 MiB
+#                                        sequential writes of MIB)
 #   @@mem CONFIG EXCEPTIONS RUN STAGE key=value...   /proc/meminfo and
 #                                        slab caches: before, created, filled
 #   @@na CONFIG REASON                   a configuration that cannot run
@@ -39,11 +47,12 @@ else
 	MEM="cow4:100000 row4:100000 dmsnap4:100000 cow4:1000000 row4:1000000"
 fi
 # Layout of the RAM disk: origin (C MiB), store (C + 32 MiB: room for
-# metadata), thin-pool metadata (16 MiB); the thin pool's data device
+# metadata), thin-pool metadata (16 MiB), the reference slice (C MiB: raw
+# measured beside cowsnap, see beside()); the thin pool's data device
 # spans origin and store (never in use at the same time).
 ram_mib=$(( $(blockdev --getsz $RAM) / MIB ))
 C_WANTED=$C
-max_c=$(( (ram_mib - 48) / 2 ))
+max_c=$(( (ram_mib - 48) / 3 ))
 [ "$C" -gt "$max_c" ] && C=$max_c
 [ "$R" -gt "$C" ] && R=$C
 O=$C S=$((C + 32))
@@ -97,6 +106,43 @@ measure() {
 		echo "@@io $1 $2 $3 $(sectors_io $UNDER | awk -v a="$io0" '{split(a, b, " "); print $1 - b[1], $2 - b[2]}')"
 	else
 		echo "@@fail $1 $2 $3 fio: $(tail -1 /tmp/fio.err)"
+	fi
+}
+
+# beside CFG WHAT RUN RW BS DEPTH MIB [LOOPS]: the same fio job on the
+# reference slice, a raw device beside the configuration.  Under TCG a
+# figure is now and then 0.5-0.7 times its neighbours for a few seconds
+# (Documentation/testing.rst): raw measured right before and right after
+# a figure shares its spell far more often than the raw row of the same
+# run, minutes away.
+beside() {
+	if fio_job /dev/mapper/bn_r "$4" "$5" "$6" "$7M" /tmp/beside.json "${8:-1}"; then
+		echo "@@beside $1 $2 $3"
+		cat /tmp/beside.json
+		echo "@@end"
+	else
+		echo "@@fail $1 beside-$2 $3 fio: $(tail -1 /tmp/fio.err)"
+	fi
+}
+
+# raw_target CFG WORKLOAD: whether the figure has a target against raw
+# (cowsnap: writes to copied chunks and snapshot reads, every row write).
+raw_target() {
+	case $1:$2 in
+	cow*:*_copied|cow*:r*_snap|row*:w*|row*:r*_snap) return 0 ;;
+	esac
+	return 1
+}
+
+# measure_beside: measure's arguments; raw beside it, before and after,
+# when the figure has a target against raw.
+measure_beside() {
+	if raw_target "$1" "$2"; then
+		beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}" "${9:-1}"
+		measure "$@"
+		beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}" "${9:-1}"
+	else
+		measure "$@"
 	fi
 }
 
@@ -207,6 +253,9 @@ op() {
 		t1=$(now)
 		[ $n -lt 180000 ] || { echo "@@fail $1 $2 $3 merge did not end"; return; } ;;
 	*)
+		copies=0
+		case $1:$2 in cow*:rollback|row*:fold) copies=1 ;; esac
+		[ $copies = 1 ] && beside "$1" "$2" "$3" write 1M 1 "$C"
 		t0=$(now)
 		if ! dmsetup message bn_live 0 "$2" 2>/dev/null; then
 			echo "@@fail $1 $2 $3 n/a (message refused: $(kmsg))"
@@ -214,6 +263,7 @@ op() {
 		fi
 		st=$(wait_merge bn_live)
 		t1=$(now)
+		[ $copies = 1 ] && beside "$1" "$2" "$3" write 1M 1 "$C"
 		case "$1 $2 $st" in
 		"row"*" rollback valid"|*" ended") ;;
 		*) echo "@@fail $1 $2 $3 ended in state '$st' ($(dmsetup status bn_live | cut -d' ' -f4-))"; return ;;
@@ -282,7 +332,8 @@ dd if=/dev/zero of=$RAM bs=1M 2>/dev/null	# every brd page allocated up front
 dm_create bn_o "0 $OLEN linear $RAM 0" &&
 dm_create bn_s "0 $((S * MIB)) linear $RAM $OLEN" &&
 dm_create bn_tm "0 $((16 * MIB)) linear $RAM $(((O + S) * MIB))" &&
-dm_create bn_td "0 $(((O + S) * MIB)) linear $RAM 0" || exit 1
+dm_create bn_td "0 $(((O + S) * MIB)) linear $RAM 0" &&
+dm_create bn_r "0 $((C * MIB)) linear $RAM $(((O + S + 16) * MIB))" || exit 1
 fio_job /dev/mapper/bn_o randwrite 4k 1 "${R}M"	# warm up: not counted
 
 for run in $(seq 1 $RUNS); do
@@ -291,14 +342,14 @@ for run in $(seq 1 $RUNS); do
 		progress "run $run/$RUNS: $cfg"
 		for depth in 1 32; do
 			fresh $cfg w4k_qd${depth} $run || continue
-			measure $cfg w4k_qd${depth}_first $run "$LIVE" randwrite 4k $depth
-			measure $cfg w4k_qd${depth}_copied $run "$LIVE" randwrite 4k $depth
+			measure_beside $cfg w4k_qd${depth}_first $run "$LIVE" randwrite 4k $depth
+			measure_beside $cfg w4k_qd${depth}_copied $run "$LIVE" randwrite 4k $depth
 		done
 		eval "[ -z \"\${NA_$cfg:-}\" ]" || continue
 		if fresh $cfg w1m_seq $run; then
-			measure $cfg w1m_seq_first $run "$LIVE" write 1M 1 "$C"
-			measure $cfg r4k_snap $run "$SNAP" randread 4k 1 "$R" $READ_LOOPS
-			measure $cfg r1m_snap $run "$SNAP" read 1M 1 "$R" $READ_LOOPS
+			measure_beside $cfg w1m_seq_first $run "$LIVE" write 1M 1 "$C"
+			measure_beside $cfg r4k_snap $run "$SNAP" randread 4k 1 "$R" $READ_LOOPS
+			measure_beside $cfg r1m_snap $run "$SNAP" read 1M 1 "$R" $READ_LOOPS
 			measure $cfg r4k_live $run "$LIVE" randread 4k 1 "$R" $READ_LOOPS
 			measure $cfg r1m_live $run "$LIVE" read 1M 1 "$R" $READ_LOOPS
 		fi
@@ -309,7 +360,7 @@ for run in $(seq 1 $RUNS); do
 		tear_down
 	done
 done
-down bn_td bn_tm bn_s bn_o
+down bn_r bn_td bn_tm bn_s bn_o
 
 for run in $(seq 1 $RUNS); do
 	for m in $MEM; do
