@@ -479,6 +479,7 @@ static void end_merge(struct cowsnap_state *s)
 	}
 	WRITE_ONCE(s->merge_cursor, s->merge_total);
 	set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
+	cowsnap_free_copier(s);		/* no lane runs: batch_nr is 0 */
 	DMINFO("%s: %s done: %llu chunks merged (%llu in %lld ms)", s->name,
 	       cowsnap_op_name(s->op), s->merge_total,
 	       s->merge_total - s->merge_from,

@@ -286,8 +286,8 @@ struct cowsnap_merge_lane {
 /*
  * What copies a merge batch: lanes on different CPUs, which share the
  * batch's chunks in origin order.  Allocated when a merge first needs
- * it, with the state's batch, ready and scratch, and freed with the
- * state.
+ * it, with the state's batch, ready and scratch; freed when the merge
+ * ends, or with the state.
  */
 struct cowsnap_merge_copier {
 	struct cowsnap_state *s;
