@@ -11,14 +11,18 @@
  *
  * A copy of up to DIRECT_COPY_SECTORS goes through dm-io, started by the
  * worker: the run is read into a buffer, then the buffer is written to
- * the store.  A read that ends before dm_io() returns (a RAM disk, any
- * device that completes at once) has its write sent there and then; one
- * that ends later hands the copy back to the worker (copy_reads), as no
- * bio may be allocated in interrupt context.  dm-kcopyd hands every copy
- * to its own work item, allocates a job and pages for it, and hands its
- * end back to the worker: for a 4 KiB copy that cost more than the copy
- * (its work items share the worker's kworkers, so no context switch is
- * saved, only that work).
+ * the store.  The runs queued after it whose store chunks follow on
+ * join it, each read into its place in the same buffer, and one write
+ * to the store carries them all (store chunks are handed out in a row,
+ * so the first writes one pass of the worker finds have them).  The
+ * last read to end sends the write: before dm_io() returns (a RAM disk,
+ * any device that completes at once), there and then; later, it hands
+ * the copy back to the worker (copy_reads), as no bio may be allocated
+ * in interrupt context.  dm-kcopyd hands every copy to its own work
+ * item, allocates a job and pages for it, and hands its end back to the
+ * worker: for a 4 KiB copy that cost more than the copy (its work items
+ * share the worker's kworkers, so no context switch is saved, only that
+ * work).
  *
  * A larger copy, or one that finds no buffer at once, goes through
  * dm-kcopyd, which cuts it into pieces copied side by side.  Buffers are
@@ -34,25 +38,36 @@
 #include "cowsnap-compat.h"
 
 #define MAX_COPIES	64	/* copies in flight per state */
-/* The largest copy through dm-io: 64 KiB; its buffer comes from kmalloc. */
+/*
+ * The most one write through dm-io carries: 64 KiB; its buffer comes
+ * from kmalloc.  So at most 16 runs are gathered in one such write.
+ */
 #define DIRECT_COPY_SECTORS	128
+#define DIRECT_COPY_RUNS	(DIRECT_COPY_SECTORS >> 3)
 #define DIRECT_COPY_GFP		(GFP_NOWAIT | __GFP_NOWARN)
 
-/* Where the read of a copy through dm-io is. */
-enum direct_copy_stage {
-	COPY_READING,		/* in dm_io(), on the worker's stack */
-	COPY_READ_LATE,		/* dm_io() returned before the read ended */
-	COPY_READ_DONE,		/* the read ended */
+/* One run of a copy through dm-io: read from the origin, on its own. */
+struct direct_part {
+	struct direct_copy *c;
+	struct cowsnap_pending *p;	/* the run */
+	struct dm_io_region from;	/* its origin chunks */
+	unsigned int offset;		/* in the buffer, in bytes */
+	bool read_failed;
 };
 
-/* A copy through dm-io. */
+/*
+ * A copy through dm-io: runs whose store chunks follow each other, each
+ * read into its place in one buffer, then written to the store at once.
+ */
 struct direct_copy {
 	struct list_head list;		/* on state->copy_reads (state lock) */
-	struct cowsnap_pending *p;	/* the run */
-	struct dm_io_region to;		/* the store chunks */
-	atomic_t stage;			/* enum direct_copy_stage */
-	bool read_failed;
+	struct cowsnap_state *s;
+	struct dm_io_region to;		/* the store chunks of every run */
+	/* Reads not ended, plus one held while direct_copy() starts them */
+	atomic_t reads;
 	void *buf;			/* kmalloc, a power of two: aligned */
+	unsigned int nr;		/* runs */
+	struct direct_part part[DIRECT_COPY_RUNS];
 };
 
 /*
@@ -97,22 +112,51 @@ static bool take_copy_slot(struct cowsnap_state *s)
 	return ok;
 }
 
-static void direct_copy_end(struct direct_copy *c, int read_err,
-			    unsigned long write_err)
+/*
+ * Each run ends as its read did, and as the write did if there was one.
+ * The buffers go before the last run ends: the state may go after it.
+ */
+static void direct_copy_end(struct direct_copy *c, unsigned long write_err)
 {
-	struct cowsnap_pending *p = c->p;
+	struct direct_part *last = &c->part[c->nr - 1];
+	struct cowsnap_pending *p = last->p;
+	bool read_failed = last->read_failed;
+	unsigned int i;
 
+	for (i = 0; i + 1 < c->nr; i++)
+		copy_done(c->part[i].read_failed, write_err, c->part[i].p);
 	kfree(c->buf);
 	kfree(c);
-	copy_done(read_err, write_err, p);
+	copy_done(read_failed, write_err, p);
 }
 
 static void direct_write_done(unsigned long error, void *context)
 {
-	direct_copy_end(context, 0, error);
+	direct_copy_end(context, error);
 }
 
-/* The run is in the buffer, or its read failed: write it.  Worker only. */
+/*
+ * What a read left in the buffer: the runs whose read failed are
+ * zeroed (their store chunks are written, never used), or nothing is
+ * left to write.
+ */
+static bool direct_filled(struct direct_copy *c)
+{
+	unsigned int i, ok = 0;
+
+	for (i = 0; i < c->nr; i++) {
+		struct direct_part *part = &c->part[i];
+
+		if (!part->read_failed)
+			ok++;
+		else
+			memset(c->buf + part->offset, 0,
+			       part->from.count << SECTOR_SHIFT);
+	}
+	return ok;
+}
+
+/* Every run is in the buffer, or its read failed: write.  Worker only. */
 static void direct_write(struct cowsnap_state *s, struct direct_copy *c)
 {
 	struct dm_io_request req = {
@@ -124,28 +168,30 @@ static void direct_write(struct cowsnap_state *s, struct direct_copy *c)
 		.client = s->copy_io,
 	};
 
-	if (c->read_failed)
-		direct_copy_end(c, 1, 0);
+	if (!direct_filled(c))
+		direct_copy_end(c, 0);
 	else if (cowsnap_dm_io(&req, &c->to, NULL))
-		direct_copy_end(c, 0, 1);
+		direct_copy_end(c, 1);
 }
 
 /*
- * The read ended.  If dm_io() has not returned yet, direct_copy() sends
- * the write; if it has, the worker does.  Both sides swap the stage: the
- * one that comes second goes on (xchg orders read_failed too).  The
- * worker is woken under the lock, as in copy_done(): once the lock is
- * released, the worker may write and end this copy, and the state may
- * go.  Any context.
+ * A read ended.  The last one to end, of the reads and of
+ * direct_copy() starting them, goes on: direct_copy() sends the write
+ * itself; a read that ends after it hands the write to the worker, as
+ * no bio may be allocated in interrupt context.  The worker is woken
+ * under the lock, as in copy_done(): once the lock is released, the
+ * worker may write and end this copy, and the state may go.  Any
+ * context.
  */
 static void direct_read_done(unsigned long error, void *context)
 {
-	struct direct_copy *c = context;
-	struct cowsnap_state *s = c->p->s;
+	struct direct_part *part = context;
+	struct direct_copy *c = part->c;
+	struct cowsnap_state *s = c->s;
 	unsigned long flags;
 
-	c->read_failed = error;
-	if (atomic_xchg(&c->stage, COPY_READ_DONE) == COPY_READING)
+	part->read_failed = error;
+	if (!atomic_dec_and_test(&c->reads))	/* orders read_failed */
 		return;
 	spin_lock_irqsave(&s->lock, flags);
 	list_add_tail(&c->list, &s->copy_reads);
@@ -153,54 +199,122 @@ static void direct_read_done(unsigned long error, void *context)
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
-static struct direct_copy *new_direct_copy(struct cowsnap_pending *p,
-					   struct dm_io_region *to)
+/* The origin and store regions of the run @p. */
+static void run_regions(struct cowsnap_state *s, struct cowsnap_pending *p,
+			struct dm_io_region *from, struct dm_io_region *to)
 {
-	struct direct_copy *c;
+	cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
+			      cowsnap_run_length(p), from, to);
+}
 
-	if (to->count > DIRECT_COPY_SECTORS)
-		return NULL;
-	c = kmalloc(sizeof(*c), DIRECT_COPY_GFP);
-	if (!c)
-		return NULL;
-	c->buf = kmalloc(roundup_pow_of_two(to->count << SECTOR_SHIFT),
-			 DIRECT_COPY_GFP);
-	if (!c->buf) {
-		kfree(c);
-		return NULL;
-	}
-	c->p = p;
-	c->to = *to;
-	c->read_failed = false;
-	atomic_set(&c->stage, COPY_READING);
-	return c;
+/* Add the run @p, first on copy_queue, to @c; it leaves the queue. */
+static void add_part(struct direct_copy *c, struct cowsnap_pending *p,
+		     struct dm_io_region *from, struct dm_io_region *to)
+{
+	list_del(&p->list);
+	c->part[c->nr++] = (struct direct_part){
+		.c = c,
+		.p = p,
+		.from = *from,
+		.offset = (to->sector - c->to.sector) << SECTOR_SHIFT,
+	};
+	c->to.count = to->sector + to->count - c->to.sector;
 }
 
 /*
- * Copy the run @p through dm-io, if it is small enough and a buffer is
- * at hand; else return false.  Worker only.
+ * The run first on copy_queue, if @c can take it: its store chunks
+ * follow @c's, they fit, and @c ends on a chunk boundary (a short run,
+ * the origin's last chunk, ends a copy: a write never carries bytes
+ * that belong to no chunk).
  */
-static bool direct_copy(struct cowsnap_state *s, struct cowsnap_pending *p,
-			struct dm_io_region *from, struct dm_io_region *to)
+static struct cowsnap_pending *next_part(struct cowsnap_state *s,
+					 struct direct_copy *c,
+					 struct dm_io_region *from,
+					 struct dm_io_region *to)
 {
-	struct direct_copy *c = new_direct_copy(p, to);
+	struct cowsnap_pending *p;
+
+	p = list_first_entry_or_null(&s->copy_queue, struct cowsnap_pending,
+				     list);
+	if (!p || c->nr == DIRECT_COPY_RUNS ||
+	    (c->to.count & (s->chunk_sectors - 1)))
+		return NULL;
+	run_regions(s, p, from, to);
+	if (to->sector != c->to.sector + c->to.count ||
+	    c->to.count + to->count > DIRECT_COPY_SECTORS)
+		return NULL;
+	return p;
+}
+
+/* No buffer: each run of @c is copied by dm-kcopyd instead. */
+static void kcopyd_parts(struct cowsnap_state *s, struct direct_copy *c)
+{
+	struct dm_io_region to = c->to;
+	unsigned int i;
+
+	for (i = 0; i < c->nr; i++) {
+		to.sector = c->to.sector + (c->part[i].offset >> SECTOR_SHIFT);
+		to.count = c->part[i].from.count;
+		dm_kcopyd_copy(s->kcopyd, &c->part[i].from, 1, &to, 0,
+			       copy_done, c->part[i].p);
+	}
+	kfree(c);
+}
+
+/* Start the reads of @c; the last to end sends the write. */
+static void direct_read(struct cowsnap_state *s, struct direct_copy *c)
+{
 	struct dm_io_request req = {
 		.bi_opf = REQ_OP_READ,
 		.mem.type = DM_IO_KMEM,
 		.notify.fn = direct_read_done,
 		.client = s->copy_io,
 	};
+	unsigned int i;
 
+	atomic_set(&c->reads, c->nr + 1);
+	for (i = 0; i < c->nr; i++) {
+		struct direct_part *part = &c->part[i];
+
+		req.mem.ptr.addr = c->buf + part->offset;
+		req.notify.context = part;
+		if (cowsnap_dm_io(&req, &part->from, NULL)) {
+			part->read_failed = true;	/* never started */
+			atomic_dec(&c->reads);
+		}
+	}
+	if (atomic_dec_and_test(&c->reads))
+		direct_write(s, c);
+}
+
+/*
+ * Copy the run @p, first on copy_queue, through dm-io if it is small
+ * enough and memory is at hand, with the runs after it whose store
+ * chunks follow on (each holding a copy slot); else return false, @p
+ * left on the queue.  Worker only.
+ */
+static bool direct_copy(struct cowsnap_state *s, struct cowsnap_pending *p,
+			struct dm_io_region *from, struct dm_io_region *to)
+{
+	struct direct_copy *c;
+
+	if (to->count > DIRECT_COPY_SECTORS)
+		return false;
+	c = kmalloc(sizeof(*c), DIRECT_COPY_GFP);
 	if (!c)
 		return false;
-	req.mem.ptr.addr = c->buf;
-	req.notify.context = c;
-	if (cowsnap_dm_io(&req, from, NULL)) {	/* the read never starts */
-		c->read_failed = true;
-		atomic_set(&c->stage, COPY_READ_DONE);
-	}
-	if (atomic_xchg(&c->stage, COPY_READ_LATE) == COPY_READ_DONE)
-		direct_write(s, c);
+	c->s = s;
+	c->to = *to;
+	c->nr = 0;
+	add_part(c, p, from, to);
+	while ((p = next_part(s, c, from, to)) && take_copy_slot(s))
+		add_part(c, p, from, to);
+	c->buf = kmalloc(roundup_pow_of_two(c->to.count << SECTOR_SHIFT),
+			 DIRECT_COPY_GFP);
+	if (c->buf)
+		direct_read(s, c);
+	else
+		kcopyd_parts(s, c);
 	return true;
 }
 
@@ -254,12 +368,12 @@ bool cowsnap_start_copies(struct cowsnap_state *s)
 	while (!list_empty(&s->copy_queue) && take_copy_slot(s)) {
 		p = list_first_entry(&s->copy_queue, struct cowsnap_pending,
 				     list);
-		list_del(&p->list);
-		cowsnap_chunk_regions(s, p->origin_chunk, p->store_chunk,
-				      cowsnap_run_length(p), &from, &to);
-		if (!direct_copy(s, p, &from, &to))
+		run_regions(s, p, &from, &to);
+		if (!direct_copy(s, p, &from, &to)) {
+			list_del(&p->list);
 			dm_kcopyd_copy(s->kcopyd, &from, 1, &to, 0, copy_done,
 				       p);
+		}
 	}
 	return end_starting(s);
 }
