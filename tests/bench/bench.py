@@ -89,9 +89,10 @@ def parse(lines):
             d['meta'] = dict(x.split('=', 1) for x in w[1:] if '=' in x)
         elif w[0] in ('@@fio', '@@beside') and len(w) == 4:
             body = ((w[1], w[2], int(w[3]), w[0][2:]), [])
-        elif w[0] == '@@io' and len(w) == 6:
+        elif w[0] == '@@io' and len(w) in (6, 8):
+            io = [int(x) for x in w[4:]]  # requests: not in older logs
             d['io'].setdefault((w[1], w[2]), {})[int(w[3])] = \
-                (int(w[4]), int(w[5]))
+                tuple(io + [None] * (4 - len(io)))
         elif w[0] == '@@op' and len(w) in (6, 7):
             d['op'].setdefault((w[1], w[2]), {})[int(w[3])] = \
                 (float(w[4]), int(w[5]),
@@ -132,6 +133,11 @@ def fio_figures(js, workload):
             p99 / 1000 if p99 is not None else None, side['io_bytes'])
 
 
+def workload_bs(workload):
+    """The bytes of one fio request of a workload."""
+    return 1 << 20 if '1m' in workload else 4096
+
+
 def beside_value(d, cfg, what, run, workload):
     """Raw measured beside a figure (before and after it): their mean, or
     None."""
@@ -157,11 +163,14 @@ def rows_of(d):
                 continue
             figs = {run: fio_figures(js, wl) for run, js in runs.items()}
             ids = sorted(figs)
-            amps = {}
+            amps, reqs = {}, {}
             for run, (_, _, _, nbytes) in figs.items():
                 io = d['io'].get((cfg, wl), {}).get(run)
                 if io and nbytes and wl.startswith('w'):
                     amps[run] = (io[0] + io[1]) * 512 / nbytes
+                    if io[2] is not None:
+                        reqs[run] = (io[2] + io[3]) / (nbytes /
+                                                       workload_bs(wl))
             rows.append({
                 'config': cfg, 'workload': wl,
                 'unit': 'MB/s' if '1m' in wl else 'IOPS',
@@ -169,6 +178,7 @@ def rows_of(d):
                 'p50_us': median(f[1] for f in figs.values()),
                 'p99_us': median(f[2] for f in figs.values()),
                 'io_per_byte': median(amps.values()),
+                'requests_per_write': median(reqs.values()),
                 'runs': len(figs),
                 'run_ids': ids,
                 'samples': {
@@ -176,6 +186,7 @@ def rows_of(d):
                     'p50_us': [figs[r][1] for r in ids],
                     'p99_us': [figs[r][2] for r in ids],
                     'io_per_byte': [amps.get(r) for r in ids],
+                    'requests_per_write': [reqs.get(r) for r in ids],
                     'raw_beside': [beside_value(d, cfg, wl, r, wl)
                                    for r in ids],
                 },
@@ -463,9 +474,9 @@ def report(d):
         md.append(f'Note: {note}.')
     md.append('')
     md.append('| configuration | workload | result | p50 µs | p99 µs | '
-              'I/O per byte written | × raw | × raw beside | × dm-snapshot | '
-              '× dm-thin | target | verdict |')
-    md.append('|' + ' --- |' * 12)
+              'I/O per byte written | I/O requests per write | × raw | '
+              '× raw beside | × dm-snapshot | × dm-thin | target | verdict |')
+    md.append('|' + ' --- |' * 13)
     for r in rows:
         tg = r['targets']
         md.append('| ' + ' | '.join([
@@ -473,6 +484,8 @@ def report(d):
             f"{fmt(r['value'], 1 if r['unit'] == 'MB/s' else 0)} {r['unit']}",
             fmt(r['p50_us'], 1), fmt(r['p99_us'], 1),
             fmt(r['io_per_byte'], 2) if r['workload'].startswith('w') else '',
+            fmt(r['requests_per_write'], 2)
+            if r['workload'].startswith('w') else '',
             fmt_ratio(r['ratio']['raw']), fmt_ratio(r['ratio']['raw_beside']),
             fmt_ratio(r['ratio']['dmsnap']),
             fmt_ratio(r['ratio']['thin']),
@@ -480,7 +493,7 @@ def report(d):
             '; '.join(run_verdict(t) for t in tg),
         ]) + ' |')
     for cfg, why in d['na'].items():
-        md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 9)
+        md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 10)
     stacked = [r for r in rows if r['ratio']['lin'] is not None and
                any(t['target'].endswith('x raw') for t in r['targets'])]
     if stacked:

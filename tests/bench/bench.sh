@@ -7,9 +7,10 @@
 #
 #   @@bench key=value...                 sizes and settings of this run
 #   @@fio CONFIG WORKLOAD RUN            then fio's JSON, then @@end
-#   @@io CONFIG WORKLOAD RUN READ WRITE  sectors read and written on the
-#                                        devices under the views (the dm
-#                                        linear slices over brd)
+#   @@io CONFIG WORKLOAD RUN READ WRITE READS WRITES  sectors read and
+#                                        written on the devices under the
+#                                        views (the dm linear slices over
+#                                        brd), and the requests that did
 #   @@op CONFIG OP RUN SECONDS MIB [COPY] a rollback, fold or merge of MIB;
 #                                        COPY: a cowsnap merge's own time
 #                                        (its log, begin to end), seconds
@@ -65,9 +66,10 @@ now() {	# seconds, microsecond resolution
 	adjtimex | awk '/tv_sec/ {s = $2} /tv_usec/ {u = $2} END {printf "%d.%06d\n", s, u}'
 }
 minor() { dmsetup info -c --noheadings -o minor "$1"; }
-sectors_io() {	# DM_NAME... -> "read written" sectors, summed
+sectors_io() {	# DM_NAME... -> sectors "read written", requests "reads writes"
 	for d in "$@"; do cat "/sys/block/dm-$(minor "$d")/stat"; done |
-		awk '{r += $3; w += $7} END {print r + 0, w + 0}'
+		awk '{r += $3; w += $7; nr += $1; nw += $5}
+		     END {print r + 0, w + 0, nr + 0, nw + 0}'
 }
 kmsg() {	# the last complaint in the kernel log: cowsnap's, else dm's
 	dmesg >/tmp/dmesg
@@ -103,7 +105,7 @@ measure() {
 		echo "@@fio $1 $2 $3"
 		cat /tmp/fio.json
 		echo "@@end"
-		echo "@@io $1 $2 $3 $(sectors_io $UNDER | awk -v a="$io0" '{split(a, b, " "); print $1 - b[1], $2 - b[2]}')"
+		echo "@@io $1 $2 $3 $(sectors_io $UNDER | awk -v a="$io0" '{split(a, b, " "); print $1 - b[1], $2 - b[2], $3 - b[3], $4 - b[4]}')"
 	else
 		echo "@@fail $1 $2 $3 fio: $(tail -1 /tmp/fio.err)"
 	fi
