@@ -8,7 +8,8 @@
 #   host       host tests: splat detector, KTAP summariser, the tool
 #   build      the module on 6.1, 6.12 and debug under W=1 and sparse
 #   kunit      the KUnit suites in the debug kernel, every case counted
-#   scenarios  tests/vm/*.sh in the VM on each kernel, every scenario counted
+#   scenarios  tests/vm/*.sh in the VM on each kernel, every scenario counted;
+#              and make demo's narration on 6.12, one point
 # Lint, host and the tool's build run in turn; the modules, KUnit and the
 # scenarios in two lanes side by side (see "two lanes" below).
 #
@@ -209,6 +210,19 @@ stock_lane() {
 		rc=$?
 		scenario_results "$k" "scenarios-$k" $rc
 	done
+	has_kernel 6.12 && demo_result
+}
+
+# The demo (make demo) checks each step it narrates and fails on the
+# first that does not do what it says: one point, so that it cannot
+# fall behind the module unnoticed.
+demo_result() {
+	vm_stage demo-6.12 6.12 demo "*"
+	case $? in
+	0) result scenarios 6.12 demo ok ;;
+	126) result scenarios 6.12 demo FAIL "kernel splat: $(head -3 "$out/vm-demo-6.12/splats.txt" | tr '\n\t' '  ')" ;;
+	*) result scenarios 6.12 demo FAIL "$(grep -m1 'DEMO FAILED' "$out/demo-6.12.log" || echo "see build/check/demo-6.12.log")" ;;
+	esac
 }
 
 if want build || want kunit || want scenarios; then
