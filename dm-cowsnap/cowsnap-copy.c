@@ -43,7 +43,7 @@
  * from kmalloc.  So at most 16 runs are gathered in one such write.
  */
 #define DIRECT_COPY_SECTORS	128
-#define DIRECT_COPY_RUNS	(DIRECT_COPY_SECTORS >> 3)
+#define DIRECT_COPY_RUNS	(DIRECT_COPY_SECTORS / COWSNAP_MIN_CHUNK_SECTORS)
 #define DIRECT_COPY_GFP		(GFP_NOWAIT | __GFP_NOWARN)
 
 /* One run of a copy through dm-io: read from the origin, on its own. */
