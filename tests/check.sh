@@ -157,6 +157,9 @@ kunit_results() {
 	cat "$out/kunit.tsv" >>"$results"
 }
 
+# splat_detail VM_DIR: the first splat lines a VM's run found, one line.
+splat_detail() { echo "kernel splat: $(head -3 "$1/splats.txt" | tr '\n\t' '  ')"; }
+
 # scenario_results KERNEL NAME RC [TSV]: the scenarios of VM NAME as
 # results, and the VM's own failure (splat, time-out, an exit that no
 # failing result of its own, or of TSV, explains).
@@ -166,7 +169,7 @@ scenario_results() {
 	cat "$mine" >>"$results"
 	case $rc in
 	0) ;;
-	126) result scenarios "$k" splat FAIL "kernel splat: $(head -3 "$vm/splats.txt" | tr '\n\t' '  ')" ;;
+	126) result scenarios "$k" splat FAIL "$(splat_detail "$vm")" ;;
 	124) result scenarios "$k" vm FAIL "VM timed out ($name)" ;;
 	*) cut -f4 "$mine" ${4:+"$4"} | grep -q FAIL ||
 		result scenarios "$k" vm FAIL "VM exited $rc with no failing test (see build/check/$name.log)" ;;
@@ -220,7 +223,7 @@ demo_result() {
 	vm_stage demo-6.12 6.12 demo "*"
 	case $? in
 	0) result scenarios 6.12 demo ok ;;
-	126) result scenarios 6.12 demo FAIL "kernel splat: $(head -3 "$out/vm-demo-6.12/splats.txt" | tr '\n\t' '  ')" ;;
+	126) result scenarios 6.12 demo FAIL "$(splat_detail "$out/vm-demo-6.12")" ;;
 	*) result scenarios 6.12 demo FAIL "$(grep -m1 'DEMO FAILED' "$out/demo-6.12.log" || echo "see build/check/demo-6.12.log")" ;;
 	esac
 }

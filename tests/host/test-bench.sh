@@ -4,9 +4,9 @@
 # as the serial port writes it, one unreadable fio output, a configuration
 # the kernel refused, a failed fold, a lin figure, raw measured beside a
 # snapshot read and a rollback, I/O requests counted in some runs and
-# not in others, as in logs from before they were) must give the expected medians, ratios,
-# verdicts and memory figures; so must the same log without the raw
-# beside.  TAP.
+# not in others, as in logs from before they were) must give the
+# expected medians, ratios, verdicts and memory figures; so must the
+# same log without the raw beside.  TAP.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="python3 $top/tests/bench/bench.py"
 fx=$top/tests/host/fixtures/bench-job.log
