@@ -2,7 +2,7 @@
 # Build the test VM's initramfs for a named kernel (6.1, 6.12, debug).
 #
 # It holds busybox-static, dmsetup, fio, e2fsprogs, kmod, util-linux's
-# losetup, the cowsnap tool, the test scripts, the libraries they load,
+# losetup, GNU cmp and dd, the cowsnap tool, the test scripts, the libraries they load,
 # the kernel modules the tests use and dm-cowsnap built for that kernel
 # (qemu/build-module.sh must have run).  Written uncompressed, which
 # every kernel here unpacks and TCG unpacks fastest.
@@ -19,7 +19,8 @@ stage="$out.d"
 
 # Binaries copied with their libraries, at their host paths.
 bins=(/usr/sbin/dmsetup /usr/bin/fio /sbin/mke2fs /sbin/e2fsck /sbin/debugfs
-      /usr/bin/kmod /sbin/losetup /sbin/blkid /usr/bin/cmp)
+      /usr/bin/kmod /sbin/losetup /sbin/blkid /usr/bin/cmp
+      /usr/bin/dd)
 # Kernel modules the tests use (built in on the debug kernel).
 mods=(virtio_pci virtio_blk dm_mod dm_bufio dm_snapshot dm_thin_pool dm_flakey
       dm_delay dm_dust dm_log_writes dm_zero brd loop ext4 crc32c_generic

@@ -35,7 +35,7 @@ scribble() {	# N: N random writes to the live view, mirrored in /tmp/expected
 	dd if=/tmp/chunk of=/dev/mapper/cs_live bs=1M seek=4 conv=fsync,notrunc 2>/dev/null
 	dd if=/tmp/chunk of=/tmp/expected bs=1M seek=4 conv=notrunc 2>/dev/null
 }
-snap_fails() { ! dd if=/dev/mapper/cs_snap of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; }
+snap_fails() { ! /usr/bin/dd if=/dev/mapper/cs_snap of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; }
 
 # ---- cow rollback: a merge, with live writes while it runs ----
 must "cow views" views cow 8

@@ -22,7 +22,7 @@ grow() {	# SECTORS: the store device grows
 	dmsetup resume cs_s
 }
 fill() {	# MiB at OFFSET_MiB, direct: the exit status of dd
-	dd if=/tmp/rand of=/dev/mapper/cs_live bs=1M count="$1" seek="$2" oflag=direct 2>/dev/null
+	/usr/bin/dd if=/tmp/rand of=/dev/mapper/cs_live bs=1M count="$1" seek="$2" oflag=direct 2>/dev/null
 }
 no_fill() { ! fill "$@"; }
 
@@ -36,7 +36,7 @@ is "status: full, store_full" "$(cowsnap_field cs_live 3) $(cowsnap_field cs_liv
 check "an event was raised" test "$(events cs_live)" -gt "$ev"
 check "data written before is intact" same_range /dev/mapper/cs_live 0 /tmp/rand 0 2048
 check "chunks never written read from the origin" same_range /dev/mapper/cs_live 40960 /tmp/ref 40960 8192
-rewrite() { dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 count=16 seek=0 skip=1000 oflag=direct 2>/dev/null; }
+rewrite() { /usr/bin/dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 count=16 seek=0 skip=1000 oflag=direct 2>/dev/null; }
 check "rewrites of redirected chunks still work" rewrite
 check "origin untouched" same_dev $O /tmp/ref $OLEN
 must "the store device grows" grow $((SMALL * 8))

@@ -28,10 +28,11 @@ U0=$(cowsnap_field cs_live 4)
 
 # put CHUNK COUNT SRC: write COUNT chunks at CHUNK, from chunk SRC of
 # /tmp/rand, in one direct write to the live view (one bio), and in
-# /tmp/expected.
+# /tmp/expected.  GNU dd: busybox's would send a one-chunk write through
+# the page cache (its buffer is not aligned for O_DIRECT).
 put() {
-	dd if=/tmp/rand of=/dev/mapper/cs_live bs=$(($2 * CH)) count=1 skip=$(($3 * CH)) \
-		seek=$(($1 * CH)) iflag=skip_bytes oflag=seek_bytes,direct conv=notrunc 2>/dev/null &&
+	/usr/bin/dd if=/tmp/rand of=/dev/mapper/cs_live bs=$(($2 * CH)) count=1 skip=$(($3 * CH)) \
+		seek=$(($1 * CH)) iflag=skip_bytes oflag=seek_bytes,direct status=none 2>/dev/null &&
 	dd if=/tmp/rand of=/tmp/expected bs=$(($2 * CH)) count=1 skip=$(($3 * CH)) \
 		seek=$(($1 * CH)) iflag=skip_bytes oflag=seek_bytes conv=notrunc 2>/dev/null
 }

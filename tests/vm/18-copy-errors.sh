@@ -99,7 +99,7 @@ readable() {
 	same_range "$1" $((BAD1 * 8 + 16)) /tmp/exp $((BAD1 * 8 + 16)) \
 		$((LEN - BAD1 * 8 - 16))
 }
-snap_fails() { ! dd if=/dev/mapper/cs_snap of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; }
+snap_fails() { ! /usr/bin/dd if=/dev/mapper/cs_snap of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; }
 
 # run NAME ORIGIN_DEV STORE_DEV
 run() {

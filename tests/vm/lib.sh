@@ -1,8 +1,9 @@
 #!/bin/sh
 # Shared helpers of the in-VM scenario tests: TAP output and device set-up.
 # Each scenario is "sh tests/vm/NN-name.sh", prints TAP and exits non-zero
-# if any point failed.  Busybox applets shadow PATH: e2fsprogs, kmod and
-# util-linux tools are called by absolute path.
+# if any point failed.  Busybox applets shadow PATH: e2fsprogs, kmod,
+# util-linux tools and GNU dd (direct I/O; busybox's dd falls back to the
+# page cache) are called by absolute path.
 
 T=0
 FAILED=0
@@ -130,11 +131,16 @@ rnd() { rnd_set "$1"; echo "$R"; }
 # write_both DEV FILE SRC_FILE OFF SECTORS [SRC_SECTORS]: write SECTORS
 # sectors of SRC_FILE (from a random place) at OFF of DEV and of the
 # expected image FILE, so FILE always holds what DEV should read back.
-# SRC_SECTORS, SRC_FILE's size, spares a loop a stat per write.
+# SRC_SECTORS, SRC_FILE's size, spares a loop a stat per write.  The
+# write to DEV is direct I/O by GNU dd, so the target gets exactly those
+# sectors: busybox's dd goes through the page cache (even with
+# oflag=direct, for blocks it cannot align), which turns a write of one
+# sector into a read and a write of the 4 KiB page around it.
 write_both() {
 	wb_src=${6:-$(($(stat -c %s "$3") / 512))}
 	rnd_set $((wb_src - $5))
-	dd if="$3" of="$1" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc,fsync 2>/dev/null &&
+	/usr/bin/dd if="$3" of="$1" bs=512 skip="$R" seek="$4" count="$5" \
+		oflag=direct conv=fsync status=none 2>/dev/null &&
 	dd if="$3" of="$2" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc 2>/dev/null
 }
 
