@@ -2,7 +2,8 @@
 # Build the test VM's initramfs for a named kernel (6.1, 6.12, debug).
 #
 # It holds busybox-static, dmsetup, fio, e2fsprogs, kmod, util-linux's
-# losetup, GNU cmp and dd, the cowsnap tool, the test scripts, the libraries they load,
+# losetup, GNU cmp and dd, the cowsnap tool, lw-replay (the crash
+# scenario's log replayer), the test scripts, the libraries they load,
 # the kernel modules the tests use and dm-cowsnap built for that kernel
 # (qemu/build-module.sh must have run).  Written uncompressed, which
 # every kernel here unpacks and TCG unpacks fastest.
@@ -52,6 +53,11 @@ ln -s mke2fs "$stage/sbin/mkfs.ext4"
 cp /etc/mke2fs.conf "$stage/etc/"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
+
+# The crash scenario's dm-log-writes replayer, built for the host's libc.
+cc -O2 -Wall -Wextra -Werror -o "$out.lw-replay" "$top/tests/vm/lw-replay.c"
+copy_with_libs "$out.lw-replay" /usr/bin/lw-replay
+rm -f "$out.lw-replay"
 
 if [ -x "$top/userspace/cowsnap" ]; then
 	copy_with_libs "$top/userspace/cowsnap" /usr/sbin/cowsnap

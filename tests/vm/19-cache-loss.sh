@@ -1,0 +1,200 @@
+#!/bin/sh
+# Power cuts that lose the disk's volatile cache, in both modes.
+#
+# The other power-cut scenarios drop every write from the cut on: what
+# completed before it stays, as if the disk had no cache.  Here origin
+# and store are slices of a dm-log-writes device, which logs a write
+# only once a flush has covered it (at once if it is FUA), in the order
+# the writes completed (its log is replayed by lw-replay, built from
+# tests/vm/lw-replay.c).  Every prefix of the log is what the disk may
+# hold after a power cut that lost all it had not flushed, the worst
+# case; a store that commits exceptions before their data is durable,
+# or without the flushes it needs, shows up here.
+#
+# Per mode, with 8 KiB chunks: a writer writes 4 KiB blocks one after
+# the other (direct, each fsync'ed, then a log mark "wK"), so the first
+# write to each chunk is a partial one (cow: copy, then write; row:
+# filled from the origin first), while fio writes 512 B to 64 KiB at any
+# alignment elsewhere, with an fsync every 16 writes.  Then the log is
+# replayed onto the image the disk had at the start, up to each of
+# several points (states right after a flush or FUA entry, and random
+# prefixes, which cut a flush's batch short), and each state is brought
+# up on a copy of its own, as after a reboot.  At each point:
+# - the views come up over the store as it is, and it is valid;
+# - the snapshot view is bit-exact (cow: the image at creation; row:
+#   the origin, which is never written);
+# - the writer's blocks whose mark is in the prefix are in the live
+#   view; the one after them holds its new data or its old, whole; the
+#   rest of its chunks and of the live view outside fio's range hold
+#   the old data (in row, the other half of a chunk that was filled).
+# Replaying the whole log must also give back the disk as it was left:
+# that checks the log and the replayer.
+. /tests/vm/lib.sh
+if [ $SLOW = 1 ]; then POINTS=3 FIO_IO=4; else POINTS=12 FIO_IO=8; fi
+plan $((2 * (4 + POINTS * 7)))
+
+OLEN=16384		# 8 MiB origin
+SLEN=16384		# 8 MiB store
+PCLEN=$((OLEN + SLEN))
+CH=16			# 8 KiB chunks
+WB=256			# the writer's 4 KiB blocks start here (1 MiB in)
+W=24			# and there are so many
+FIO_MB=2		# fio writes from 2 MiB
+FIO_END=$((6 * 2048))	# to 6 MiB (sectors), FIO_IO MiB in all
+LOG=$STORE		# the log device
+LW=/tmp/lw.txt		# lw-replay list of the log
+
+random_file /tmp/rand $(((W + 1) * 4))
+
+# Devices: cs_lw, the logged device (SCRATCH), with the slices cs_o and
+# cs_s; cs_base holds the disk's image at the start (SCRATCH, after it);
+# cs_r, where the log is replayed, and cs_c, the copy a point is
+# brought up on (ORIGIN), with its slices cs_co and cs_cs.
+base_up() {
+	dm_create cs_dev "0 $PCLEN linear $SCRATCH 0" &&
+	dm_create cs_base "0 $PCLEN linear $SCRATCH $PCLEN" &&
+	dm_create cs_r "0 $PCLEN linear $ORIGIN 0" &&
+	dm_create cs_c "0 $PCLEN linear $ORIGIN $PCLEN" &&
+	dm_create cs_co "0 $OLEN linear /dev/mapper/cs_c 0" &&
+	dm_create cs_cs "0 $SLEN linear /dev/mapper/cs_c $OLEN"
+}
+logged_up() {
+	dm_create cs_lw "0 $PCLEN log-writes $SCRATCH $LOG" &&
+	dm_create cs_o "0 $OLEN linear /dev/mapper/cs_lw 0" &&
+	dm_create cs_s "0 $SLEN linear /dev/mapper/cs_lw $OLEN"
+}
+views_up() {	# MODE ORIGIN STORE
+	dm_create cs_live "0 $OLEN cowsnap $2 $3 $1 $CH live" || return 1
+	if [ "$1" = row ]; then
+		dm_create_ro cs_snap "0 $OLEN cowsnap $2 $3 row $CH snap"
+	else
+		dm_create cs_snap "0 $OLEN cowsnap $2 $3 cow $CH snap"
+	fi
+}
+remove() { for rm_d in "$@"; do dmsetup remove "$rm_d" || return 1; done; }
+
+# writer: blocks 1..W, each synced, then marked in the log.
+writer() {
+	k=1
+	while [ $k -le $W ]; do
+		/usr/bin/dd if=/tmp/rand of=/dev/mapper/cs_live bs=4096 skip=$k \
+			seek=$((WB + k - 1)) count=1 oflag=direct conv=fsync status=none &&
+		dmsetup message cs_lw 0 mark "w$k" || return 1
+		k=$((k + 1))
+	done
+}
+
+# workload MODE: the load on fresh views over a blank store, logged.
+workload() {
+	dd if=/tmp/ref of=/dev/mapper/cs_dev bs=1M conv=fsync 2>/dev/null &&
+	dd if=/dev/zero of=/dev/mapper/cs_dev bs=1M seek=$((OLEN / 2048)) count=1 \
+		conv=fsync 2>/dev/null &&	# a blank store
+	dd if=/dev/mapper/cs_dev of=/dev/mapper/cs_base bs=1M conv=fsync 2>/dev/null &&
+	logged_up && views_up "$1" /dev/mapper/cs_o /dev/mapper/cs_s || return 1
+	fio --name=cl --filename=/dev/mapper/cs_live --rw=randwrite --bsrange=512-64k \
+	    --offset=${FIO_MB}M --size=4M --io_size=${FIO_IO}M --direct=1 --thread \
+	    --ioengine=libaio --iodepth=8 --fsync=16 --randseed=19 --eta=never \
+	    --output=/dev/null &
+	fpid=$!
+	writer
+	wrc=$?
+	wait $fpid
+	frc=$?
+	remove cs_snap cs_live cs_s cs_o cs_lw && [ $wrc = 0 ] && [ $frc = 0 ]
+}
+
+# points: POINTS prefixes to bring up, in order: the log entries that
+# are a flush or FUA (the state right after one), evenly sampled, the
+# whole log, and random prefixes.
+points() {
+	n=$(wc -l <$LW)
+	{
+		awk -v p=$((POINTS / 2)) '$2 ~ /[FU]/ { a[++k] = $1 + 1 }
+			END { for (j = 1; j <= p && k; j++) print a[int(j * k / (p + 1)) + 1] }' $LW
+		echo "$n"
+	} | sort -n -u >/tmp/points
+	while [ "$(wc -l </tmp/points)" -lt $POINTS ]; do
+		rnd_set "$n"
+		echo $((R + 1)) >>/tmp/points
+		sort -n -u -o /tmp/points /tmp/points
+	done
+	cat /tmp/points
+}
+
+# marks P: how many writer marks the first P entries hold.
+marks() { awk -v p="$1" '$1 < p && $5 ~ /^w[0-9]/ { m++ } END { print m + 0 }' $LW; }
+
+# wsec K: where the writer's block K (1..W; W + 1: its end) is, in sectors.
+wsec() { echo $(((WB + $1 - 1) * 8)); }
+
+# inflight_ok K: the live view's block K holds its new data or its old.
+inflight_ok() {
+	same_range /dev/mapper/cs_live "$(wsec "$1")" /tmp/rand $(($1 * 8)) 8 ||
+	same_range /dev/mapper/cs_live "$(wsec "$1")" /tmp/ref "$(wsec "$1")" 8
+}
+
+# old_ok FROM TO: the live view's sectors FROM..TO-1 hold the old data.
+old_ok() { [ "$1" -ge "$2" ] || same_range /dev/mapper/cs_live "$1" /tmp/ref "$1" $(($2 - $1)); }
+
+# outside_ok: the old data everywhere but the writer's blocks and fio's.
+outside_ok() {
+	old_ok 0 "$(wsec 1)" && old_ok "$(wsec $((W + 1)))" $((FIO_MB * 2048)) &&
+	old_ok $FIO_END $OLEN
+}
+
+# check_point MODE P: the state after the log's first P entries.  7 points.
+check_point() {
+	m=$(marks "$2")
+	dd if=/dev/mapper/cs_r of=/dev/mapper/cs_c bs=1M conv=fsync 2>/dev/null
+	if ! views_up "$1" /dev/mapper/cs_co /dev/mapper/cs_cs; then
+		not_ok "$1 entry $2: views up over the store"
+		echo "Bail out! $1 entry $2"
+		exit 1
+	fi
+	ok "$1 entry $2 of $(wc -l <$LW) ($m marks): views up over the store"
+	is "$1 entry $2: store valid" "$(cowsnap_field cs_live 3)" valid
+	check "$1 entry $2: snapshot view bit-exact" same_dev /dev/mapper/cs_snap /tmp/ref $OLEN
+	check "$1 entry $2: the $m synced blocks are in the live view" \
+		same_range /dev/mapper/cs_live "$(wsec 1)" /tmp/rand 8 $((m * 8))
+	if [ "$m" -lt $W ]; then
+		check "$1 entry $2: block $((m + 1)) new or old, whole" inflight_ok $((m + 1))
+	else
+		ok "$1 entry $2: every block synced"
+	fi
+	check "$1 entry $2: the writer's later blocks hold the old data" \
+		old_ok "$(wsec $((m + 2)))" "$(wsec $((W + 1)))"
+	check "$1 entry $2: the live view outside the writes holds the old data" outside_ok
+	remove cs_snap cs_live
+}
+
+# whole_log: replaying the whole log onto the start gives the disk.
+whole_log() {
+	/usr/bin/lw-replay replay $LOG /dev/mapper/cs_r 0 "$(wc -l <$LW)" &&
+	same_range /dev/mapper/cs_r 0 /dev/mapper/cs_dev 0 $PCLEN
+}
+
+# run MODE
+run() {
+	must "$1: devices up" base_up
+	must "$1: fio and the writer on the logged views" workload "$1"
+	/usr/bin/lw-replay list $LOG >$LW || { not_ok "$1: log listed"; return; }
+	dd if=/dev/mapper/cs_base of=/dev/mapper/cs_r bs=1M conv=fsync 2>/dev/null
+	check "$1: the whole log replayed gives back the disk" whole_log
+	dd if=/dev/mapper/cs_base of=/dev/mapper/cs_r bs=1M conv=fsync 2>/dev/null
+	diag "$1: $(wc -l <$LW) entries, $(awk '$2 ~ /[FU]/' $LW | wc -l) flush or FUA, $(marks 999999999) marks"
+	at=0
+	for p in $(points); do
+		/usr/bin/lw-replay replay $LOG /dev/mapper/cs_r $at "$p" || {
+			not_ok "$1: replay to entry $p"
+			continue
+		}
+		at=$p
+		check_point "$1" "$p"
+	done
+	check "$1: devices removed" remove cs_cs cs_co cs_c cs_r cs_base cs_dev
+}
+
+dd if=/dev/urandom of=/tmp/ref bs=1M count=$((OLEN / 2048)) 2>/dev/null
+run cow
+run row
+finish
