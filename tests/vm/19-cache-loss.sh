@@ -27,11 +27,25 @@
 #   view; the one after them holds its new data or its old, whole; the
 #   rest of its chunks and of the live view outside fio's range hold
 #   the old data (in row, the other half of a chunk that was filled).
+# Then the merge that ends the snapshot is logged too (cow: rollback,
+# row: fold; in batches of 61 exceptions) between the marks "merge",
+# just before its message, and "merging", once the message returned,
+# and states from "merge" on are brought up as well: the merge goes on
+# and ends, and the live view is then what the merge makes of it (cow:
+# the image at creation; row: the live view when the fold began), every
+# byte; before "merging" only, the merge may also not have begun, and
+# the live view is then as it was before the message.
 # Replaying the whole log must also give back the disk as it was left:
 # that checks the log and the replayer.
 . /tests/vm/lib.sh
-if [ $SLOW = 1 ]; then POINTS=3 FIO_IO=4; else POINTS=12 FIO_IO=8; fi
-plan $((2 * (4 + POINTS * 7)))
+if [ $SLOW = 1 ]; then
+	POINTS=2 MPOINTS=1 FIO_IO=4
+else
+	POINTS=8 MPOINTS=6 FIO_IO=8
+fi
+plan $((2 * (7 + POINTS * 7 + MPOINTS * 3)))
+PARAM=/sys/module/dm_cowsnap/parameters/merge_batch
+echo 61 >$PARAM
 
 OLEN=16384		# 8 MiB origin
 SLEN=16384		# 8 MiB store
@@ -84,7 +98,8 @@ writer() {
 	done
 }
 
-# workload MODE: the load on fresh views over a blank store, logged.
+# workload MODE: the load on fresh views over a blank store, logged;
+# the views stay up.
 workload() {
 	dd if=/tmp/ref of=/dev/mapper/cs_dev bs=1M conv=fsync 2>/dev/null &&
 	dd if=/dev/zero of=/dev/mapper/cs_dev bs=1M seek=$((OLEN / 2048)) count=1 \
@@ -100,25 +115,35 @@ workload() {
 	wrc=$?
 	wait $fpid
 	frc=$?
-	remove cs_snap cs_live cs_s cs_o cs_lw && [ $wrc = 0 ] && [ $frc = 0 ]
+	[ $wrc = 0 ] && [ $frc = 0 ]
 }
 
-# points: POINTS prefixes to bring up, in order: the log entries that
-# are a flush or FUA (the state right after one), evenly sampled, the
-# whole log, and random prefixes.
+# points N LO HI: N prefixes from LO + 1 to HI entries, in order: the
+# states right after a flush or FUA entry in that range, evenly sampled,
+# HI itself, and random prefixes.
 points() {
-	n=$(wc -l <$LW)
 	{
-		awk -v p=$((POINTS / 2)) '$2 ~ /[FU]/ { a[++k] = $1 + 1 }
+		awk -v p=$(($1 / 2)) -v lo="$2" -v hi="$3" \
+		    '$1 >= lo && $1 < hi && $2 ~ /[FU]/ { a[++k] = $1 + 1 }
 			END { for (j = 1; j <= p && k; j++) print a[int(j * k / (p + 1)) + 1] }' $LW
-		echo "$n"
+		echo "$3"
 	} | sort -n -u >/tmp/points
-	while [ "$(wc -l </tmp/points)" -lt $POINTS ]; do
-		rnd_set "$n"
-		echo $((R + 1)) >>/tmp/points
+	# (a range of fewer than N entries gives them all)
+	while [ "$(wc -l </tmp/points)" -lt "$1" ] &&
+	      [ "$(wc -l </tmp/points)" -lt $(($3 - $2)) ]; do
+		rnd_set $(($3 - $2))
+		echo $(($2 + R + 1)) >>/tmp/points
 		sort -n -u -o /tmp/points /tmp/points
 	done
 	cat /tmp/points
+}
+
+# replay_to P: cs_r holds the log's first P entries (it held AT), and
+# cs_c a copy of it.
+replay_to() {
+	/usr/bin/lw-replay replay $LOG /dev/mapper/cs_r $at "$1" &&
+	dd if=/dev/mapper/cs_r of=/dev/mapper/cs_c bs=1M conv=fsync 2>/dev/null &&
+	at=$1
 }
 
 # marks P: how many writer marks the first P entries hold.
@@ -145,7 +170,6 @@ outside_ok() {
 # check_point MODE P: the state after the log's first P entries.  7 points.
 check_point() {
 	m=$(marks "$2")
-	dd if=/dev/mapper/cs_r of=/dev/mapper/cs_c bs=1M conv=fsync 2>/dev/null
 	if ! views_up "$1" /dev/mapper/cs_co /dev/mapper/cs_cs; then
 		not_ok "$1 entry $2: views up over the store"
 		echo "Bail out! $1 entry $2"
@@ -167,34 +191,84 @@ check_point() {
 	remove cs_snap cs_live
 }
 
+# check_merge_point MODE P: a state from the mark "merge" on.  3 points.
+check_merge_point() {
+	if ! views_up "$1" /dev/mapper/cs_co /dev/mapper/cs_cs; then
+		not_ok "$1 entry $2 (merge): views up over the store"
+		echo "Bail out! $1 entry $2"
+		exit 1
+	fi
+	ok "$1 entry $2 of $(wc -l <$LW) (merge): views up over the store"
+	st=$(cowsnap_field cs_live 3)
+	if [ "$st" = valid ] && [ "$2" -le "$mg" ]; then
+		ok "$1 entry $2: the merge had not begun (its message had not returned)"
+		check "$1 entry $2: the live view is as before the message" \
+			same_dev /dev/mapper/cs_live /tmp/unmerged $OLEN
+	else
+		check "$1 entry $2: the merge ($st) goes on and ends" wait_state cs_live ended
+		check "$1 entry $2: then the live view is what the merge makes" \
+			same_dev /dev/mapper/cs_live /tmp/merged $OLEN
+	fi
+	remove cs_snap cs_live
+}
+
+# merge MODE MESSAGE: the merge on the logged views, between the log
+# marks "merge" and "merging"; /tmp/merged, what the live view must be
+# once it ends.  2 points.
+merge() {
+	blockdev --flushbufs /dev/mapper/cs_live
+	dd if=/dev/mapper/cs_live of=/tmp/unmerged bs=1M 2>/dev/null
+	if [ "$2" = rollback ]; then
+		cp /tmp/ref /tmp/merged
+	else
+		cp /tmp/unmerged /tmp/merged
+	fi
+	dmsetup message cs_lw 0 mark merge
+	check "$1: $2 started" dmsetup message cs_live 0 "$2"
+	dmsetup message cs_lw 0 mark merging
+	check "$1: $2 ends" wait_state cs_live ended
+}
+
 # whole_log: replaying the whole log onto the start gives the disk.
 whole_log() {
 	/usr/bin/lw-replay replay $LOG /dev/mapper/cs_r 0 "$(wc -l <$LW)" &&
 	same_range /dev/mapper/cs_r 0 /dev/mapper/cs_dev 0 $PCLEN
 }
 
-# run MODE
+# run MODE MESSAGE
 run() {
 	must "$1: devices up" base_up
 	must "$1: fio and the writer on the logged views" workload "$1"
+	merge "$1" "$2"
+	must "$1: logged devices down" remove cs_snap cs_live cs_s cs_o cs_lw
 	/usr/bin/lw-replay list $LOG >$LW || { not_ok "$1: log listed"; return; }
+	n=$(wc -l <$LW)
+	mm=$(awk '$5 == "merge" { print $1 }' $LW)
+	mg=$(awk '$5 == "merging" { print $1 }' $LW)
 	dd if=/dev/mapper/cs_base of=/dev/mapper/cs_r bs=1M conv=fsync 2>/dev/null
 	check "$1: the whole log replayed gives back the disk" whole_log
 	dd if=/dev/mapper/cs_base of=/dev/mapper/cs_r bs=1M conv=fsync 2>/dev/null
-	diag "$1: $(wc -l <$LW) entries, $(awk '$2 ~ /[FU]/' $LW | wc -l) flush or FUA, $(marks 999999999) marks"
+	diag "$1: $n entries, $(awk '$2 ~ /[FU]/' $LW | wc -l) flush or FUA, $(marks "$mm") marks, $2 between entries $mm and $mg"
 	at=0
-	for p in $(points); do
-		/usr/bin/lw-replay replay $LOG /dev/mapper/cs_r $at "$p" || {
+	for p in $(points $POINTS 0 "$mm"); do
+		if replay_to "$p"; then
+			check_point "$1" "$p"
+		else
 			not_ok "$1: replay to entry $p"
-			continue
-		}
-		at=$p
-		check_point "$1" "$p"
+		fi
+	done
+	for p in $(points $MPOINTS $((mm + 1)) "$n"); do
+		if replay_to "$p"; then
+			check_merge_point "$1" "$p"
+		else
+			not_ok "$1: replay to entry $p"
+		fi
 	done
 	check "$1: devices removed" remove cs_cs cs_co cs_c cs_r cs_base cs_dev
 }
 
 dd if=/dev/urandom of=/tmp/ref bs=1M count=$((OLEN / 2048)) 2>/dev/null
-run cow
-run row
+run cow rollback
+run row fold
+echo 0 >$PARAM
 finish
