@@ -55,7 +55,8 @@ echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
 
 # The crash scenario's dm-log-writes replayer, built for the host's libc.
-cc -O2 -Wall -Wextra -Werror -o "$out.lw-replay" "$top/tests/vm/lw-replay.c"
+cc -O2 -Wall -Wextra -Werror -I"$top/userspace" -o "$out.lw-replay" \
+	"$top/tests/vm/lw-replay.c" "$top/userspace/fdio.c"
 copy_with_libs "$out.lw-replay" /usr/bin/lw-replay
 rm -f "$out.lw-replay"
 

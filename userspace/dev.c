@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dev.h"
+#include "fdio.h"
 #include "util.h"
 
 /* -errno for a failed call, kept clear of the exit codes' errnos. */
@@ -78,22 +79,11 @@ void cs_dev_close(struct cs_dev *d)
 
 int cs_dev_read(struct cs_dev *d, uint64_t offset, void *buf, size_t len)
 {
-	int fd = blkid_probe_get_fd(d->pr);
-	size_t done = 0;
 	ssize_t n;
 
 	memset(buf, 0, len);
-	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done, offset + done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return io_errno(errno);
-		if (!n)
-			break;
-		done += n;
-	}
-	return 0;
+	n = cs_pread_full(blkid_probe_get_fd(d->pr), buf, len, offset);
+	return n < 0 ? io_errno(-n) : 0;
 }
 
 /* The first metadata block; what lies beyond the end reads as zero. */

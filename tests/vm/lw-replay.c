@@ -32,6 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define LOG_FLUSH_FLAG		(1 << 0)
 #define LOG_FUA_FLAG		(1 << 1)
 #define LOG_DISCARD_FLAG	(1 << 2)
@@ -77,32 +79,21 @@ static void die(const char *what)
 
 static void read_at(int fd, void *buf, size_t len, off_t off)
 {
-	ssize_t n;
+	ssize_t n = cs_pread_full(fd, buf, len, off);
 
-	while (len) {
-		n = pread(fd, buf, len, off);
-		if (n <= 0) {
-			if (n == 0)
-				errno = 0;
-			die("read of the log");
-		}
-		buf = (char *)buf + n;
-		len -= n;
-		off += n;
+	if (n != (ssize_t)len) {
+		errno = n < 0 ? -n : 0;
+		die("read of the log");
 	}
 }
 
 static void write_at(int fd, const void *buf, size_t len, off_t off)
 {
-	ssize_t n;
+	int r = cs_pwrite_full(fd, buf, len, off);
 
-	while (len) {
-		n = pwrite(fd, buf, len, off);
-		if (n <= 0)
-			die("write to the replay device");
-		buf = (const char *)buf + n;
-		len -= n;
-		off += n;
+	if (r) {
+		errno = -r;
+		die("write to the replay device");
 	}
 }
 
