@@ -132,16 +132,22 @@ rnd() { rnd_set "$1"; echo "$R"; }
 # sectors of SRC_FILE (from a random place) at OFF of DEV and of the
 # expected image FILE, so FILE always holds what DEV should read back.
 # SRC_SECTORS, SRC_FILE's size, spares a loop a stat per write.  The
-# write to DEV is direct I/O by GNU dd, so the target gets exactly those
-# sectors: busybox's dd goes through the page cache (even with
-# oflag=direct, for blocks it cannot align), which turns a write of one
-# sector into a read and a write of the 4 KiB page around it.
+# write to DEV is one write(2) of SECTORS sectors with direct I/O, by GNU
+# dd (its buffer is page-aligned), so the target gets exactly those
+# sectors in one bio (split only by the queue's limits), then a flush:
+# busybox's dd goes through the page cache (even with oflag=direct, for
+# blocks it cannot align), which turns a write of one sector into a
+# read and a write of the 4 KiB page around it; and bs=512 would make
+# as many one-sector writes as sectors.
 write_both() {
 	wb_src=${6:-$(($(stat -c %s "$3") / 512))}
 	rnd_set $((wb_src - $5))
-	/usr/bin/dd if="$3" of="$1" bs=512 skip="$R" seek="$4" count="$5" \
-		oflag=direct conv=fsync status=none 2>/dev/null &&
-	dd if="$3" of="$2" bs=512 skip="$R" seek="$4" count="$5" conv=notrunc 2>/dev/null
+	/usr/bin/dd if="$3" of="$1" bs=$(($5 * 512)) count=1 iflag=skip_bytes \
+		skip=$((R * 512)) oflag=direct,seek_bytes seek=$(($4 * 512)) \
+		conv=fsync status=none 2>/dev/null &&
+	/usr/bin/dd if="$3" of="$2" bs=$(($5 * 512)) count=1 iflag=skip_bytes \
+		skip=$((R * 512)) oflag=seek_bytes seek=$(($4 * 512)) \
+		conv=notrunc status=none 2>/dev/null
 }
 
 # random_writes DEV FILE SRC_FILE COUNT MAX LEN: COUNT write_both of 1..MAX
