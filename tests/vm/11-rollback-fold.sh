@@ -21,14 +21,9 @@ origin_setup $MB
 cp /tmp/expected /tmp/ref
 
 views() {	# MODE CHUNK [LIVE_FEATURES [SNAP_FEATURES]]
-	dm_create cs_live "0 $LEN cowsnap $O $STORE $1 $2 live${3:+ $3}" || return 1
-	if [ "$1" = row ]; then
-		dm_create_ro cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap${4:+ $4}"
-	else
-		dm_create cs_snap "0 $LEN cowsnap $O $STORE $1 $2 snap${4:+ $4}"
-	fi
+	views_up "$1" $O $STORE "$2" $LEN "$3" "$4"
 }
-down() { dmsetup remove cs_snap; dmsetup remove cs_live; }
+down() { remove_devs cs_snap cs_live; }
 scribble() {	# N: N random writes to the live view, mirrored in /tmp/expected
 	random_writes /dev/mapper/cs_live /tmp/expected /tmp/rand "$1" 200 $LEN
 	dd if=/dev/urandom of=/tmp/chunk bs=1M count=$BLOCK 2>/dev/null

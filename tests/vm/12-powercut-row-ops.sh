@@ -21,21 +21,14 @@ random_file /tmp/rand 16384
 O=/dev/mapper/cs_o
 S=/dev/mapper/cs_s
 
-views_up() {	# MODE [FEATURES]
-	dm_create cs_live "0 $OLEN cowsnap $O $S $1 8 live${2:+ $2}" || return 1
-	if [ "$1" = row ]; then
-		dm_create_ro cs_snap "0 $OLEN cowsnap $O $S row 8 snap"
-	else
-		dm_create cs_snap "0 $OLEN cowsnap $O $S cow 8 snap"
-	fi
-}
+views() { views_up "$1" $O $S 8 $OLEN "$2"; }	# MODE [LIVE_FEATURES]
 fio_bg() {	# SEED SECONDS OFFSET_MB: random writes to the live view
 	exec fio --name=pc --filename=/dev/mapper/cs_live --rw=randwrite --bsrange=4k-64k \
 	    --offset="$3M" --size=$((32 - $3))M --direct=1 --thread --ioengine=libaio --iodepth=16 --time_based \
 	    --runtime="$2" --randseed="$1" --eta=never --output=/dev/null
 }
 reboot() {	# MODE: tear down after a cut, bring the devices back
-	all_down && disks_up && views_up "$1"
+	all_down && disks_up && views "$1"
 }
 
 must "devices up" disks_up
@@ -44,7 +37,7 @@ dd if=/dev/urandom of=$O bs=1M count=32 conv=fsync 2>/dev/null
 dd if=$O of=/tmp/ref bs=1M count=32 2>/dev/null
 
 # ---- row writes ----
-must "row views on a blank store" views_up row
+must "row views on a blank store" views row
 i=1
 while [ $i -le $CUTS ]; do
 	: >/tmp/synced
@@ -68,7 +61,7 @@ all_down && disks_up
 # op_cut MODE MESSAGE ITER: changes, the message, the writer, a cut.
 op_cut() {
 	dd if=/tmp/ref of=$O bs=1M count=32 conv=fsync 2>/dev/null
-	must "$2 cut $3: fresh $1 snapshot" views_up "$1" "1 reformat"
+	must "$2 cut $3: fresh $1 snapshot" views "$1" "1 reformat"
 	(fio_bg $(($3 + 100)) 3 0)
 	if [ "$2" = rollback ]; then
 		cp /tmp/ref /tmp/pre			# the snapshot

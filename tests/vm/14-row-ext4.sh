@@ -20,10 +20,7 @@ done
 (cd /mnt/live && md5sum f* >/tmp/sums)
 umount /mnt/live
 dd if=$O of=/tmp/origin.img bs=1M count=64 2>/dev/null
-views() {
-	dm_create cs_live "0 $OLEN cowsnap $O $STORE row 8 live" &&
-	dm_create_ro cs_snap "0 $OLEN cowsnap $O $STORE row 8 snap"
-}
+views() { views_up row $O $STORE 8 $OLEN; }
 change() {	# the live filesystem changes: rewrites, deletes, new files
 	mount -t ext4 /dev/mapper/cs_live /mnt/live || return 1
 	i=1

@@ -28,15 +28,7 @@ must "RAM disk slices: origin and store" slices
 O=/dev/mapper/cs_ram_o
 S=/dev/mapper/cs_ram_s
 
-# views MODE: the live view, and the snapshot view (read-only for row).
-views() {
-	dm_create cs_live "0 $LEN cowsnap $O $S $1 8 live" || return 1
-	if [ "$1" = row ]; then
-		dm_create_ro cs_snap "0 $LEN cowsnap $O $S $1 8 snap"
-	else
-		dm_create cs_snap "0 $LEN cowsnap $O $S $1 8 snap"
-	fi
-}
+views() { views_up "$1" $O $S 8 $LEN; }	# MODE
 both_intact() {
 	same_dev /dev/mapper/cs_live /tmp/expected $LEN &&
 	same_dev /dev/mapper/cs_snap /tmp/ref $LEN

@@ -79,6 +79,23 @@ dm_create_ro() {
 		[ -b "/dev/mapper/$1" ]
 }
 
+# views_up MODE ORIGIN STORE CHUNK SECTORS [LIVE_FEATURES [SNAP_FEATURES]]:
+# the live view cs_live and the snapshot view cs_snap over ORIGIN and
+# STORE, SECTORS long (the snapshot view read-only in row mode).
+views_up() {
+	dm_create cs_live "0 $5 cowsnap $2 $3 $1 $4 live${6:+ $6}" || return 1
+	if [ "$1" = row ]; then
+		dm_create_ro cs_snap "0 $5 cowsnap $2 $3 row $4 snap${7:+ $7}"
+	else
+		dm_create cs_snap "0 $5 cowsnap $2 $3 cow $4 snap${7:+ $7}"
+	fi
+}
+
+# remove_devs NAME...: remove each device in turn; stops at a failure.
+remove_devs() {
+	for rd_name in "$@"; do dmsetup remove "$rd_name" || return 1; done
+}
+
 # refused DESC EXPECTED_ERROR TABLE: creating a device with TABLE must fail
 # and the kernel must name EXPECTED_ERROR as the constructor's error.
 refused() {

@@ -14,9 +14,7 @@ disks_up() {
 	dm_create cs_o "0 $OLEN linear /dev/mapper/cs_pc 0" &&
 	dm_create cs_s "0 $SLEN linear /dev/mapper/cs_pc $OLEN"
 }
-all_down() {
-	for dev in cs_snap cs_live cs_s cs_o cs_pc; do dmsetup remove $dev || return 1; done
-}
+all_down() { remove_devs cs_snap cs_live cs_s cs_o cs_pc; }
 
 # writer ITER: sync 4 KiB blocks WBASE+1, WBASE+2, ... with data from
 # /tmp/rand, logging each block number once its fsync returned.
@@ -64,10 +62,7 @@ outside_writer_ok() {
 
 # ---- copy-on-write cuts (05-powercut, 17-ramdisk) ----
 
-cow_views_up() {
-	dm_create cs_live "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow 8 live" &&
-	dm_create cs_snap "0 $OLEN cowsnap /dev/mapper/cs_o /dev/mapper/cs_s cow 8 snap"
-}
+cow_views_up() { views_up cow /dev/mapper/cs_o /dev/mapper/cs_s 8 $OLEN; }
 
 # cow_cuts_setup CUTS: the devices, a blank store, a random origin and
 # its reference image in /tmp/ref, random source data for the writer
