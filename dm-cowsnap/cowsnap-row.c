@@ -326,11 +326,14 @@ static void index_run(struct cowsnap_state *s, struct cowsnap_pending *p)
  * The data of a run of new exceptions @head is in the store: index
  * them (reads find them from now on), unhash them (later writes find
  * the index), and leave them to the worker to add to the next commit;
- * each step takes its lock once for the whole run.  Whether the worker
- * must come at once: something waits for them.
+ * each step takes its lock once for the whole run.  The worker comes
+ * at once if something waits for them, or if @fua (the first holds a
+ * FUA write to complete after the commit).  It is woken under the lock,
+ * as in copy_done(): once the lock is released, the worker may end the
+ * FUA write, and the state may go.
  */
-static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
-			int error)
+static void row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
+			int error, bool fua)
 {
 	struct cowsnap_pending *p, *next;
 	unsigned long flags;
@@ -340,7 +343,7 @@ static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
 
 	if (!error)
 		index_run(s, head);
-	wake = cowsnap_unhash_run(s, head) || error;
+	wake = cowsnap_unhash_run(s, head) || error || fua;
 	for (p = head; p; p = next, n++) {
 		next = p->run_next;
 		p->run_next = NULL;
@@ -350,9 +353,9 @@ static bool row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
 	spin_lock_irqsave(&s->lock, flags);
 	list_splice_tail(&run, &s->written);
 	s->written_nr += n;
-	wake |= s->written_nr >= ROW_WRITTEN_BATCH;
+	if (wake || s->written_nr >= ROW_WRITTEN_BATCH)
+		cowsnap_wake_worker(s);
 	spin_unlock_irqrestore(&s->lock, flags);
-	return wake;
 }
 
 /*
@@ -367,14 +370,11 @@ static int row_end_io(struct cowsnap_state *s, struct bio *bio,
 	struct cowsnap_pending *p = pb->pending;
 	int err = blk_status_to_errno(*error);
 	bool fua = !err && (bio->bi_opf & REQ_FUA);
-	bool wake;
 
 	pb->pending = NULL;
 	if (fua)
 		p->fua_bio = bio;
-	wake = row_written(s, p, err) || fua;
-	if (wake)
-		cowsnap_wake_worker(s);
+	row_written(s, p, err, fua);	/* neither @bio nor @s after it if @fua */
 	return fua ? DM_ENDIO_INCOMPLETE : DM_ENDIO_DONE;
 }
 
