@@ -230,9 +230,15 @@ static int check_geometry(struct dm_target *ti, struct cowsnap_target *ct)
  * the other views take none: a row live view never writes the origin
  * and keeps its store chunks, and a snapshot view is not discarded.
  * Write-zeroes is left to the block layer, which writes zeroes.
+ *
+ * A bio map() leaves to the worker is sent with dm_submit_bio_remap(),
+ * which starts its I/O accounting: dm core must not start it again
+ * after map() returns, when the worker may have sent or even ended the
+ * bio already (a bio ended without being sent is accounted at its end).
  */
 static void set_target_limits(struct dm_target *ti, struct cowsnap_target *ct)
 {
+	ti->accounts_remapped_io = true;
 	ti->num_flush_bios = 2;
 	ti->per_io_data_size = sizeof(struct cowsnap_bio);
 	if (ct->params.mode == COWSNAP_MODE_COW &&
