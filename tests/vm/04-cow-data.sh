@@ -3,7 +3,7 @@
 # view, concurrent reads of the snapshot view, a writable snapshot view,
 # and reactivation; every check is an exact comparison with a reference.
 . /tests/vm/lib.sh
-plan 20
+plan 21
 
 if [ $SLOW = 1 ]; then MB=16 WRITES=25 FIOMB=4; else MB=64 WRITES=100 FIOMB=16; fi
 wipe_store $STORE
@@ -40,6 +40,7 @@ is "fio verified writes on the live view" "$live_rc" 0
 is "fio reads on the snapshot view" "$snap_rc" 0
 dd if=/dev/mapper/cs_live of=/tmp/expected bs=1M count=$FIOMB 2>/dev/null conv=notrunc
 check "snapshot view still equals the reference after fio" same_dev /dev/mapper/cs_snap $SCRATCH $LEN
+is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0 "
 
 # The snapshot view is writable; its writes stay in the store.
 cp /tmp/expected /tmp/live-before

@@ -5,7 +5,7 @@
 # keeps everything; a read-only origin (a read-only loop device over an
 # image file) works, and fold is refused there.  Exact comparisons only.
 . /tests/vm/lib.sh
-plan 30
+plan 31
 
 if [ $SLOW = 1 ]; then MB=16 WRITES=20 FIOMB=4; else MB=64 WRITES=100 FIOMB=16; fi
 wipe_store $STORE
@@ -46,6 +46,7 @@ is "fio verified writes (512 B..64 KiB) on the live view" "$?" 0
 is "fio reads on the snapshot view" "$snap_rc" 0
 dd if=/dev/mapper/cs_live of=/tmp/expected bs=1M count=$FIOMB 2>/dev/null conv=notrunc
 check "origin still bit-exact after fio" same_dev $O $SCRATCH $LEN
+is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0 "
 
 # FUA and flush: a synced write is readable after reactivation.  Its
 # flush also commits what fio left uncommitted, so that the status

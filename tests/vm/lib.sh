@@ -210,6 +210,18 @@ wait_state() {
 # events DEV: the device's event counter.
 events() { dmsetup info -c --noheadings -o events "$1"; }
 
+# inflight NAME...: each dm device's reads and writes in flight by its
+# I/O accounting (/sys/block/dm-N/inflight), "R W" per device, on one
+# line; "0 0" for each once every bio has ended.
+inflight() {
+	for n in "$@"; do
+		mm=$(dmsetup info -c --noheadings -o major,minor --separator : "$n")
+		set -- $(cat "/sys/dev/block/$mm/inflight")
+		printf '%s %s ' "$1" "$2"
+	done
+	echo
+}
+
 # cowsnap_field VIEW N: field N of the cowsnap status (1 = mode).
 cowsnap_field() { dmsetup status "$1" | awk -v n="$2" '{print $(3 + n)}'; }
 
