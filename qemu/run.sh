@@ -11,6 +11,9 @@
 # Environment:
 #   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
 #   COWSNAP_KVM=1    use KVM instead of TCG (nested KVM hangs on some hosts)
+#   COWSNAP_TCG_THREAD  multi (default: one host thread per vCPU) or single
+#                    (both vCPUs on one host thread, in turn), to tell a
+#                    guest fault of MTTCG's from one of the guest's own
 #   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
 #   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 917504)
 #
@@ -27,13 +30,17 @@ filter=${3:-*}
 eval "$("$top/qemu/kernel-info.sh" "$k")"
 rundir=${COWSNAP_RUNDIR:-$top/build/vm/$k-$job}
 timeout=${COWSNAP_TIMEOUT:-1200}
+case ${COWSNAP_TCG_THREAD:-multi} in
+multi | single) ;;
+*) echo "run.sh: COWSNAP_TCG_THREAD must be multi or single" >&2; exit 2 ;;
+esac
 
 rm -rf "$rundir" && mkdir -p "$rundir"
 "$top/qemu/mkinitramfs.sh" "$k" "$rundir/initramfs.cpio"
 truncate -s 1G "$rundir/disk0.img" "$rundir/disk1.img"
 truncate -s 2G "$rundir/disk2.img"
 
-accel="-accel tcg,thread=multi"
+accel="-accel tcg,thread=${COWSNAP_TCG_THREAD:-multi}"
 [ "${COWSNAP_KVM:-0}" = 1 ] && accel="-accel kvm"
 # acpi=noirq: ACPI PCI interrupt-link set-up costs ~25 s per virtio disk
 # on the debug kernel under TCG; legacy routing is instant on all three.
