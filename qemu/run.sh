@@ -87,6 +87,11 @@ rc=${status:-125}
 if ! "$top/qemu/detect-splat.sh" "$rundir/console.log" >"$rundir/splats.txt"; then
 	echo "run: $k $job: kernel splat in $rundir/console.log:" >&2
 	head -20 "$rundir/splats.txt" >&2
+	if "$top/qemu/emulator-fault.sh" "$rundir/console.log" >"$rundir/emulator.txt"; then
+		echo "run: $k $job: the splat comes with EFLAGS no x86 CPU can hold:" >&2
+		head -3 "$rundir/emulator.txt" >&2
+		echo "run: QEMU's own vCPU state was corrupt (Documentation/testing.rst, \"Faults of the emulator\")" >&2
+	fi
 	rc=126
 fi
 exit "$rc"
