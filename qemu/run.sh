@@ -30,7 +30,8 @@ filter=${3:-*}
 eval "$("$top/qemu/kernel-info.sh" "$k")"
 rundir=${COWSNAP_RUNDIR:-$top/build/vm/$k-$job}
 timeout=${COWSNAP_TIMEOUT:-1200}
-case ${COWSNAP_TCG_THREAD:-multi} in
+tcg_thread=${COWSNAP_TCG_THREAD:-multi}
+case $tcg_thread in
 multi | single) ;;
 *) echo "run.sh: COWSNAP_TCG_THREAD must be multi or single" >&2; exit 2 ;;
 esac
@@ -40,7 +41,7 @@ rm -rf "$rundir" && mkdir -p "$rundir"
 truncate -s 1G "$rundir/disk0.img" "$rundir/disk1.img"
 truncate -s 2G "$rundir/disk2.img"
 
-accel="-accel tcg,thread=${COWSNAP_TCG_THREAD:-multi}"
+accel="-accel tcg,thread=$tcg_thread"
 [ "${COWSNAP_KVM:-0}" = 1 ] && accel="-accel kvm"
 # acpi=noirq: ACPI PCI interrupt-link set-up costs ~25 s per virtio disk
 # on the debug kernel under TCG; legacy routing is instant on all three.

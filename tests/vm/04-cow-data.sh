@@ -40,7 +40,7 @@ is "fio verified writes on the live view" "$live_rc" 0
 is "fio reads on the snapshot view" "$snap_rc" 0
 dd if=/dev/mapper/cs_live of=/tmp/expected bs=1M count=$FIOMB 2>/dev/null conv=notrunc
 check "snapshot view still equals the reference after fio" same_dev /dev/mapper/cs_snap $SCRATCH $LEN
-is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0 "
+is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0"
 
 # The snapshot view is writable; its writes stay in the store.
 cp /tmp/expected /tmp/live-before

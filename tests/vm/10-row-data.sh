@@ -46,7 +46,7 @@ is "fio verified writes (512 B..64 KiB) on the live view" "$?" 0
 is "fio reads on the snapshot view" "$snap_rc" 0
 dd if=/dev/mapper/cs_live of=/tmp/expected bs=1M count=$FIOMB 2>/dev/null conv=notrunc
 check "origin still bit-exact after fio" same_dev $O $SCRATCH $LEN
-is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0 "
+is "no bio of either view left in flight by dm's accounting" "$(inflight cs_live cs_snap)" "0 0 0 0"
 
 # FUA and flush: a synced write is readable after reactivation.  Its
 # flush also commits what fio left uncommitted, so that the status

@@ -211,15 +211,17 @@ wait_state() {
 events() { dmsetup info -c --noheadings -o events "$1"; }
 
 # inflight NAME...: each dm device's reads and writes in flight by its
-# I/O accounting (/sys/block/dm-N/inflight), "R W" per device, on one
-# line; "0 0" for each once every bio has ended.
+# I/O accounting (/sys/dev/block/M:m/inflight), "R W" per device, on one
+# line; "0 0" for each once every bio has ended.  (Its variables start
+# with an underscore: a scenario's own names stay untouched.)
 inflight() {
-	for n in "$@"; do
-		mm=$(dmsetup info -c --noheadings -o major,minor --separator : "$n")
-		set -- $(cat "/sys/dev/block/$mm/inflight")
-		printf '%s %s ' "$1" "$2"
+	_all=
+	for _dm in "$@"; do
+		_mm=$(dmsetup info -c --noheadings -o major,minor --separator : "$_dm")
+		read -r _r _w <"/sys/dev/block/$_mm/inflight"
+		_all="$_all $_r $_w"
 	done
-	echo
+	echo "${_all# }"
 }
 
 # cowsnap_field VIEW N: field N of the cowsnap status (1 = mode).
