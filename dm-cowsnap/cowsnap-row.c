@@ -280,6 +280,9 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 	n = whole_chunks(s, bio, ROW_RUN_MAX);
 	if (n)
 		return row_map_first_write(s, bio, cowsnap_bio_chunk(s, bio), n);
+	cowsnap_clip_chunk(s, bio);
+	if (cowsnap_write_now(s, bio))
+		return DM_MAPIO_SUBMITTED;
 	return park_bio(s, bio);
 }
 
@@ -645,6 +648,18 @@ static void process_nospace(struct cowsnap_state *s)
 }
 
 /*
+ * map()'s pass for a first write within one chunk (cowsnap_write_now()):
+ * fill the chunk and send the write from here; a fill that does not
+ * end at once wakes the worker when it does.
+ */
+static void row_write_now(struct cowsnap_state *s, struct bio *bio)
+{
+	row_handle(s, bio);
+	while (cowsnap_start_copies(s))
+		process_filled(s);
+}
+
+/*
  * Fills start last: a write queued for space may have queued one
  * (process_nospace()), and nothing else would wake the worker for it.
  * Fills that ended while they were started are handled in this pass.
@@ -671,6 +686,7 @@ const struct cowsnap_mode_ops cowsnap_row_ops = {
 	.map = { row_map_live, row_map_snap },
 	.discard = row_discard,
 	.handle = row_handle,
+	.write_now = row_write_now,
 	.process = row_process,
 	.commit = row_commit,
 	.drain = row_drain,

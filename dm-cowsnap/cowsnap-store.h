@@ -9,9 +9,10 @@
  * Locking: the allocator of data chunks has its own lock, so that
  * cowsnap_store_alloc() and cowsnap_store_free_chunks() may be called
  * from any context (map() included) and never block.  Every other
- * function that changes the store is called from the state's worker only
- * (or from the constructor / destructor, when no worker runs), so they
- * are serialised by construction, and may block.  The counters read by
+ * function that changes the store is called under the state's pass_lock
+ * only (the worker, or map() doing a pass for a first write), or from
+ * the constructor / destructor, when no pass runs: they are serialised
+ * by that lock, and may block.  The counters read by
  * cowsnap_store_usage() are read with READ_ONCE().
  */
 #ifndef COWSNAP_STORE_H

@@ -331,6 +331,7 @@ static int cowsnap_map(struct dm_target *ti, struct bio *bio)
 
 	pb->tracked = false;
 	pb->ref = false;
+	pb->first = false;
 	pb->pending = NULL;
 	pb->view = ct->params.view;
 	if (bio_sectors(bio))

@@ -140,6 +140,11 @@ struct cowsnap_mode_ops {
 	int (*discard)(struct cowsnap_state *s, struct bio *bio);
 	/* worker: a bio map() deferred while holding an I/O reference */
 	void (*handle)(struct cowsnap_state *s, struct bio *bio);
+	/*
+	 * map()'s pass (cowsnap_write_now()): what the worker does for the
+	 * first write @bio, parked
+	 */
+	void (*write_now)(struct cowsnap_state *s, struct bio *bio);
 	/* worker: background work, every pass */
 	void (*process)(struct cowsnap_state *s);
 	/* worker: make every exception added so far durable */
@@ -179,6 +184,7 @@ struct cowsnap_bio {
 	u8 view;			/* enum cowsnap_view */
 	bool tracked;			/* in a track bucket */
 	bool ref;			/* holds a reference on state->io_ref */
+	bool first;			/* counted in state->first_writes */
 };
 
 enum cowsnap_health {
@@ -332,8 +338,19 @@ struct cowsnap_state {
 	struct cowsnap_index index;	/* committed exceptions; RCU lookups */
 	struct dm_kcopyd_client *kcopyd;
 	struct dm_io_client *copy_io;	/* copies through dm-io, merges */
-	struct workqueue_struct *wq;	/* per-CPU; one work item: one pass at a time */
+	struct workqueue_struct *wq;	/* per-CPU; one work item */
 	struct work_struct worker;
+	/*
+	 * Held for a pass of the worker, by the worker or by map() doing
+	 * one for a first write (cowsnap_write_now()); protects what the
+	 * comments call "worker only": the store, copy_queue, and the
+	 * fields so marked below.
+	 */
+	struct mutex pass_lock;
+	/* When map() does a pass (cowsnap_write_now()): hints, read racily */
+	atomic_t first_writes;		/* first writes mapped, not ended */
+	unsigned int pass_off;		/* first writes left to the worker */
+	unsigned int pass_probe;	/* map()'s passes since a probe (pass_lock) */
 	bool spread;			/* worker busy (worker writes; READ_ONCE()) */
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
@@ -413,6 +430,7 @@ void cowsnap_state_attach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_state_detach(struct cowsnap_state *s, struct cowsnap_target *ct);
 void cowsnap_defer_bio(struct cowsnap_state *s, struct bio *bio);
 void cowsnap_defer_bio_whole(struct cowsnap_state *s, struct bio *bio);
+bool cowsnap_write_now(struct cowsnap_state *s, struct bio *bio);
 typedef bool (*cowsnap_lookup_fn)(struct cowsnap_index *ix, u64 origin_chunk,
 				  u64 *store_chunk);
 void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);

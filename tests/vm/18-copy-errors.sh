@@ -11,9 +11,14 @@
 #   writes land whole, also after reactivation.
 # - cow: a copy whose read failed invalidates the snapshot; the live
 #   view goes on.
+# Then a lone first write in each mode, from this shell with nothing
+# else in flight: over the RAM disk map() does it itself
+# (Documentation/dm-cowsnap.rst, Queue depth 1), over virtio the worker
+# finishes it: one to a chunk the origin reads lands, one to a failing
+# chunk fails (row) or invalidates the snapshot (cow).
 . /tests/vm/lib.sh
 RAM=/dev/ram0
-plan 32
+plan 48
 
 LEN=16384		# 8 MiB origin, chunks of 4 KiB (8 sectors)
 FIRST=96 LAST=105	# chunks written at once
@@ -101,6 +106,23 @@ readable() {
 }
 snap_fails() { ! /usr/bin/dd if=/dev/mapper/cs_snap of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; }
 
+GOOD=50			# a chunk the origin reads, outside FIRST..LAST
+# lone_write CHUNK BYTES: one direct write of BYTES (/tmp/lone, every
+# byte 0xee) at the start of CHUNK of the live view, from this shell.
+lone_write() {
+	head -c "$2" /dev/zero | tr '\0' '\356' >/tmp/lone &&
+	/usr/bin/dd if=/tmp/lone of=/dev/mapper/cs_live bs="$2" \
+		seek=$(($1 * 4096 / $2)) oflag=direct conv=notrunc 2>/dev/null
+}
+lone_fails() { ! lone_write "$@"; }
+# lone_landed VIEW BYTES: chunk GOOD of VIEW holds /tmp/lone, then
+# the origin's data (/tmp/ref) to the end of the chunk.
+lone_landed() {
+	same_range "$1" $((GOOD * 8)) /tmp/lone 0 $(($2 / 512)) &&
+	same_range "$1" $((GOOD * 8 + $2 / 512)) /tmp/ref \
+		$((GOOD * 8 + $2 / 512)) $((8 - $2 / 512))
+}
+
 # run NAME ORIGIN_DEV STORE_DEV
 run() {
 	must "$1: origin with two failing chunks" origin "$2"
@@ -119,6 +141,9 @@ run() {
 	dmsetup remove cs_live
 	must "$1 row: live view reactivated" dm_create cs_live "$live"
 	check "$1 row: after reactivation, every write that landed" readable /dev/mapper/cs_live
+	check "$1 row: a lone partial first write lands" lone_write $GOOD 2048
+	check "$1 row: the rest of its chunk is filled from the origin" lone_landed /dev/mapper/cs_live 2048
+	check "$1 row: a lone partial first write to a failing chunk fails" lone_fails $BAD2 2048
 	dmsetup remove cs_live
 
 	wipe_store "$3"
@@ -130,6 +155,18 @@ run() {
 		"$(cowsnap_field cs_live 3)" invalid
 	check "$1 cow: the live view holds every write that landed" readable /dev/mapper/cs_live
 	check "$1 cow: the snapshot view fails" snap_fails
+	dmsetup remove cs_snap && dmsetup remove cs_live
+
+	wipe_store "$3"
+	must "$1 cow: fresh views" sh -c "dmsetup create cs_live --table '0 $LEN cowsnap $O $3 cow 8 live' &&
+		dmsetup create cs_snap --table '0 $LEN cowsnap $O $3 cow 8 snap' && dmsetup mknodes"
+	check "$1 cow: a lone first write lands" lone_write $GOOD 4096
+	check "$1 cow: the live view reads it" lone_landed /dev/mapper/cs_live 4096
+	check "$1 cow: the snapshot view keeps the chunk's old data" \
+		same_range /dev/mapper/cs_snap $((GOOD * 8)) /tmp/ref $((GOOD * 8)) 8
+	lone_write $BAD1 4096
+	is "$1 cow: a lone first write whose copy cannot read invalidates the snapshot" \
+		"$(cowsnap_field cs_live 3)" invalid
 	dmsetup remove cs_snap && dmsetup remove cs_live && dmsetup remove cs_o
 }
 dm_create cs_ram_o "0 $LEN linear $RAM 0"
