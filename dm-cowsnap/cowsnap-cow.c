@@ -30,7 +30,7 @@
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
-/* ---- map: never blocks ---- */
+/* ---- map: never blocks, but in cowsnap_write_now() ---- */
 
 /* Leave @bio to the worker (it holds an I/O reference, or none). */
 static int park_bio(struct cowsnap_state *s, struct bio *bio)

@@ -38,7 +38,7 @@
 #include "cowsnap.h"
 #include "cowsnap-store.h"
 
-/* ---- map: never blocks ---- */
+/* ---- map: never blocks, but in cowsnap_write_now() ---- */
 
 static int park_bio(struct cowsnap_state *s, struct bio *bio)
 {

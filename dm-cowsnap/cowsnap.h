@@ -132,7 +132,8 @@ struct cowsnap_target;
  *   cowsnap-phase.c while the state changes phase (quiesce), merges the
  *   store into the origin (merge) or has ended (ended).
  *
- * map[] is indexed by enum cowsnap_view and never blocks.
+ * map[] is indexed by enum cowsnap_view and never blocks, but in
+ * cowsnap_write_now().
  */
 struct cowsnap_mode_ops {
 	int (*map[2])(struct cowsnap_state *s, struct bio *bio);
