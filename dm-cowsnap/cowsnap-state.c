@@ -97,9 +97,9 @@ static bool worker_idle(struct cowsnap_state *s)
  * the first writes parked while it runs into one commit, and overlaps
  * with the submitter, where map() would do them one after the other
  * (4 KiB first writes at queue depth 32 under QEMU: about 0.55x the
- * worker's rate).  On a RAM disk a first write that map() does ends before the
- * next one comes, whatever the submitter's queue depth: so every
- * PASS_PROBE-th is parked all the same, to see whether more come
+ * worker's rate).  On a RAM disk a first write that map() does ends
+ * before the next one comes, whatever the submitter's queue depth: so
+ * every PASS_PROBE-th is parked all the same, to see whether more come
  * meanwhile.
  */
 #define PASS_OFF	256
