@@ -24,7 +24,7 @@ bins=(/usr/sbin/dmsetup /usr/bin/fio /sbin/mke2fs /sbin/e2fsck /sbin/debugfs
       /usr/bin/dd)
 # Kernel modules the tests use (built in on the debug kernel).
 mods=(virtio_pci virtio_blk dm_mod dm_bufio dm_snapshot dm_thin_pool dm_flakey
-      dm_delay dm_dust dm_log_writes dm_zero brd loop ext4 crc32c_generic
+      dm_delay dm_log_writes dm_zero brd loop ext4 crc32c_generic
       libcrc32c)
 
 rm -rf "$stage"
@@ -69,7 +69,6 @@ mdir="$stage/lib/modules/$KVER"
 mkdir -p "$mdir/extra"
 if [ -n "$MODDIR" ]; then
 	for m in "${mods[@]}"; do
-		# Debian builds no dm-dust: tests that need it check for it.
 		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null |
 			awk '$1 == "insmod" {print $2}' || true
 	done | sort -u | while read -r path; do
