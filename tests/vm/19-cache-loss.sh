@@ -27,15 +27,15 @@
 #   view; the one after them holds its new data or its old, whole; the
 #   rest of its chunks and of the live view outside fio's range hold
 #   the old data (in row, the other half of a chunk that was filled).
-# Then the merge that ends the snapshot is logged too (cow: rollback,
-# row: fold; in batches of 61 exceptions) between the marks "merge",
-# just before its message, and "merging", once the message returned,
-# and states from "merge" on are brought up as well: the merge goes on
-# and ends, and the live view is then what the merge makes of it (cow:
-# the image at creation; row: the live view when the fold began), every
-# byte; before "merging" only, the merge may also not have begun: the
-# snapshot view is then bit-exact and the live view as it was before
-# the message.
+# Then the live view is flushed, and the merge that ends the snapshot
+# is logged too (cow: rollback, row: fold; in batches of 61 exceptions)
+# between the marks "merge", just before its message, and "merging",
+# once the message returned, and states from "merge" on are brought up
+# as well: the merge goes on and ends, and the live view is then what
+# the merge makes of it (cow: the image at creation; row: the live view
+# when the fold began), every byte; before "merging" only, the merge may
+# also not have begun: the snapshot view is then bit-exact and the live
+# view as it was before the message.
 # Replaying the whole log must also give back the disk as it was left:
 # that checks the log and the replayer.
 #
@@ -203,8 +203,17 @@ check_merge_point() {
 
 # merge MODE MESSAGE: the merge on the logged views, between the log
 # marks "merge" and "merging"; /tmp/merged, what the live view must be
-# once it ends.  2 points.
+# once it ends.  3 points.
+# The live view is flushed first: fio's writes after its last fsync
+# would otherwise be flushed by the merge's first commit, so a state cut
+# inside that flush's batch would hold some of them and not others,
+# which a power cut may do to writes never flushed: "as before the
+# message" would not hold, and rightly so (seen when fio ended after the
+# writer, 2026-12-06).
 merge() {
+	check "$1: the live view flushed before the message" \
+		/usr/bin/dd if=/dev/null of=/dev/mapper/cs_live conv=notrunc,fsync \
+		count=0 status=none
 	blockdev --flushbufs /dev/mapper/cs_live
 	dd if=/dev/mapper/cs_live of=/tmp/unmerged bs=1M 2>/dev/null
 	if [ "$2" = rollback ]; then
