@@ -5,7 +5,9 @@
 # results.json, ratios.png and the job log they came from.
 #
 # Usage: qemu/bench.sh [quick]
-# Environment: COWSNAP_TIMEOUT (default 7200 s; 1800 s quick).
+# Environment: COWSNAP_TIMEOUT (default 7200 s; 1800 s quick),
+# COWSNAP_TCG_THREAD (default multi here: the figures at queue depth 32
+# count on the worker running on the VM's other CPU at the same time).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 k=6.12
@@ -20,6 +22,7 @@ make -s -C "$top/userspace" >/dev/null
 echo "bench: booting the $k kernel under QEMU (TCG), $mode set; progress below" >&2
 set +e
 COWSNAP_RUNDIR=$rundir COWSNAP_TIMEOUT=${COWSNAP_TIMEOUT:-$timeout} \
+	COWSNAP_TCG_THREAD=${COWSNAP_TCG_THREAD:-multi} \
 	"$top/qemu/run.sh" "$k" bench "$filter" |
 	grep --line-buffered -e '^# bench' >&2
 rc=${PIPESTATUS[0]}

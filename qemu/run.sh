@@ -11,9 +11,11 @@
 # Environment:
 #   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
 #   COWSNAP_KVM=1    use KVM instead of TCG (nested KVM hangs on some hosts)
-#   COWSNAP_TCG_THREAD  multi (default: one host thread per vCPU) or single
-#                    (both vCPUs on one host thread, in turn), to tell a
-#                    guest fault of MTTCG's from one of the guest's own
+#   COWSNAP_TCG_THREAD  single (default: both vCPUs on one host thread, in
+#                    turn) or multi (one host thread per vCPU; the bench's
+#                    default).  Multi-threaded TCG now and then corrupts a
+#                    vCPU's state (Documentation/testing.rst, "Faults of
+#                    the emulator"); single runs the scenarios as fast
 #   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
 #   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 917504)
 #
@@ -30,7 +32,7 @@ filter=${3:-*}
 eval "$("$top/qemu/kernel-info.sh" "$k")"
 rundir=${COWSNAP_RUNDIR:-$top/build/vm/$k-$job}
 timeout=${COWSNAP_TIMEOUT:-1200}
-tcg_thread=${COWSNAP_TCG_THREAD:-multi}
+tcg_thread=${COWSNAP_TCG_THREAD:-single}
 case $tcg_thread in
 multi | single) ;;
 *) echo "run.sh: COWSNAP_TCG_THREAD must be multi or single" >&2; exit 2 ;;

@@ -112,13 +112,20 @@ fi
 #               runs KUnit and every scenario (a debug boot, with its
 #               kmemleak scans, costs about a minute under TCG)
 #   stock lane  the 6.1 and 6.12 modules and scenarios
-# but only one VM runs at a time (flock on vm_lock): two TCG guests side
-# by side each ran 2.2 to 2.8 times slower than alone (2026-12-03, debug
-# kernel), worse than one after the other, and stretched single
+# With single-threaded TCG (run.sh's default) each VM takes one host
+# CPU, so the two lanes' VMs run side by side: two such guests on this
+# 2-core host each ran within 5% of one alone (2026-12-06, 6.1 beside
+# 6.12, 266 s against 257 s).  With COWSNAP_TCG_THREAD=multi or KVM
+# each guest wants both CPUs, and only one VM runs at a time (flock on
+# vm_lock): two multi-threaded guests side by side each ran 2.2 to 2.8
+# times slower than alone (2026-12-03, debug kernel) and stretched single
 # scenarios towards the guest's 900 s limit.  A VM stage's time in
-# times.tsv includes its wait for the lock.
+# times.tsv includes any wait for the lock.
 # Each lane keeps its own results and times; the summary merges them.
 vm_lock="$out/vm.lock"
+vm_alone=1
+[ "${COWSNAP_TCG_THREAD:-single}" = single ] && [ "${COWSNAP_KVM:-0}" != 1 ] &&
+	vm_alone=0
 
 has_kernel() { [[ " $kernels " == *" $1 "* ]]; }
 
@@ -130,15 +137,18 @@ build_module() {	# kernel
 	fi
 }
 
-# vm_stage NAME KERNEL JOB FILTER: one VM (under the VM lock), logs in
-# build/check/vm-NAME.  The debug kernel runs every scenario several
-# times slower under TCG, and a host with CPU steal (26% seen on
-# 2026-12-03) slows it again; the limit only catches a hung VM (a hung
-# scenario is ended by the guest after 900 s).
+# vm_stage NAME KERNEL JOB FILTER: one VM (under the VM lock if
+# vm_alone), logs in build/check/vm-NAME.  The debug kernel runs every
+# scenario several times slower under TCG, and a host with CPU steal
+# (26% seen on 2026-12-03) slows it again; the limit only catches a hung
+# VM (a hung scenario is ended by the guest after 900 s).
 vm_stage() {
+	local lock=(flock "$vm_lock")
+
+	[ $vm_alone = 1 ] || lock=()
 	stage "$1" env COWSNAP_RUNDIR="$out/vm-$1" \
 		COWSNAP_TIMEOUT="${COWSNAP_TIMEOUT:-3600}" \
-		flock "$vm_lock" "$top/qemu/run.sh" "$2" "$3" "$4"
+		"${lock[@]}" "$top/qemu/run.sh" "$2" "$3" "$4"
 }
 
 # kunit_results VM_DIR: the KTAP between the guest's kunit markers, parsed
