@@ -115,11 +115,13 @@ fi
 # With single-threaded TCG (run.sh's default) each VM takes one host
 # CPU, so the two lanes' VMs run side by side: two such guests on this
 # 2-core host each ran within 5% of one alone (2026-12-06, 6.1 beside
-# 6.12, 266 s against 257 s).  With COWSNAP_TCG_THREAD=multi or KVM
-# each guest wants both CPUs, and only one VM runs at a time (flock on
-# vm_lock): two multi-threaded guests side by side each ran 2.2 to 2.8
-# times slower than alone (2026-12-03, debug kernel) and stretched single
-# scenarios towards the guest's 900 s limit.  A VM stage's time in
+# 6.12, 266 s against 257 s; the debug VM, which keeps both vCPUs busy
+# at times, took 1636 s in make check against 1232 s under multi, and
+# the whole run 2382 s against 2464 s).  With COWSNAP_TCG_THREAD=multi
+# or KVM each guest wants both CPUs, and only one VM runs at a time
+# (flock on vm_lock): two multi-threaded guests side by side each ran
+# 2.2 to 2.8 times slower than alone (2026-12-03, debug kernel) and
+# stretched single scenarios towards the guest's 900 s limit.  A VM stage's time in
 # times.tsv includes any wait for the lock.
 # Each lane keeps its own results and times; the summary merges them.
 vm_lock="$out/vm.lock"
