@@ -121,8 +121,8 @@ fi
 # or KVM each guest wants both CPUs, and only one VM runs at a time
 # (flock on vm_lock): two multi-threaded guests side by side each ran
 # 2.2 to 2.8 times slower than alone (2026-12-03, debug kernel) and
-# stretched single scenarios towards the guest's 900 s limit.  A VM stage's time in
-# times.tsv includes any wait for the lock.
+# stretched single scenarios towards the guest's 900 s limit.  A VM
+# stage's time in times.tsv includes any wait for the lock.
 # Each lane keeps its own results and times; the summary merges them.
 vm_lock="$out/vm.lock"
 vm_alone=1
