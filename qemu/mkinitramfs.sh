@@ -69,8 +69,11 @@ mdir="$stage/lib/modules/$KVER"
 mkdir -p "$mdir/extra"
 if [ -n "$MODDIR" ]; then
 	for m in "${mods[@]}"; do
-		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null |
-			awk '$1 == "insmod" {print $2}' || true
+		deps=$(modprobe -S "$KVER" --show-depends "$m") || {
+			echo "mkinitramfs: no module $m for $KVER" >&2
+			exit 1
+		}
+		awk '$1 == "insmod" {print $2}' <<<"$deps"
 	done | sort -u | while read -r path; do
 		mkdir -p "$stage$(dirname "$path")"
 		cp "$path" "$stage$path"
