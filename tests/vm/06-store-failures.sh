@@ -83,12 +83,11 @@ dmsetup remove cs_st
 
 # ---- unreadable metadata ----
 # Both copies of exception block 0 are metadata blocks 1 and 2, that is
-# store sectors 8-15 and 16-23: an error target over them (dm-error is
-# in every kernel) makes them unreadable, the rest stays the same.
+# store sectors 8-15 and 16-23: an error segment over them makes them
+# unreadable, the rest stays the same.
 store_table() {	# the 8 MiB store, its sectors 8-23 failing if $1 is "bad"
 	if [ "$1" = bad ]; then
-		printf '0 8 linear %s 8192\n8 16 error\n24 16360 linear %s %d\n' \
-			"$STORE" "$STORE" $((8192 + 24))
+		error_table "$STORE" 8192 16384 8 16
 	else
 		printf '0 16384 linear %s 8192\n' "$STORE"
 	fi

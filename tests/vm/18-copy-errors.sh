@@ -29,9 +29,7 @@ BAD1=100 BAD2=101	# chunks the origin fails
 origin() {
 	dd if=/dev/urandom of="$1" bs=1M count=8 conv=fsync 2>/dev/null &&
 	dd if="$1" of=/tmp/ref bs=1M count=8 2>/dev/null || return 1
-	printf '0 %d linear %s 0\n%d 16 error\n%d %d linear %s %d\n' \
-		$((BAD1 * 8)) "$1" $((BAD1 * 8)) $((BAD1 * 8 + 16)) \
-		$((LEN - BAD1 * 8 - 16)) "$1" $((BAD1 * 8 + 16)) |
+	error_table "$1" 0 $LEN $((BAD1 * 8)) 16 |
 		dmsetup create cs_o && dmsetup mknodes cs_o
 }
 

@@ -67,6 +67,15 @@ sectors() { blockdev --getsz "$1"; }
 wipe_store() { dd if=/dev/zero of="$1" bs=1M count=1 conv=fsync 2>/dev/null; }
 devno() { cat "/sys/class/block/$(basename "$(readlink -f "$1")")/dev"; }
 
+# error_table DEV OFF SECTORS BAD N: a table of SECTORS sectors of DEV
+# from its sector OFF on, whose sectors BAD to BAD + N - 1 fail every
+# I/O (an error segment; dm-error is in every kernel).
+error_table() {
+	printf '0 %d linear %s %d\n%d %d error\n%d %d linear %s %d\n' \
+		"$4" "$1" "$2" "$4" "$5" $(($4 + $5)) $(($3 - $4 - $5)) \
+		"$1" $(($2 + $4 + $5))
+}
+
 # dm_create NAME TABLE: create a device and its node.
 dm_create() {
 	dmsetup create "$1" --table "$2" && dmsetup mknodes "$1" &&
