@@ -58,7 +58,7 @@ lint: deps
 	@tests/check.sh --only "lint build"
 
 bench: deps
-	@qemu/bench.sh $(if $(filter-out 0,$(QUICK)),quick,full)
+	@qemu/bench.sh $(if $(filter-out 0,$(QUICK)),quick,full) $(or $(DEVICE),brd)
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 CONFIG_NAMES = {
-    'raw': 'raw (linear slice of brd)',
+    'raw': 'raw (linear slice of the disk)',
     'lin': 'dm-linear over the raw slice (one more dm layer)',
     'dmsnap4': 'dm-snapshot P, 4 KiB chunks',
     'dmsnap64': 'dm-snapshot P, 64 KiB chunks',
@@ -446,6 +446,14 @@ def read_cover(meta):
             f" MiB of changes; reads: the region {meta['read_loops']} times)")
 
 
+def disk_name(meta):
+    """What the slices were on (logs from before the key: brd)."""
+    if meta.get('device') == 'virtio':
+        return ('virtio disk vdc (a sparse file on the host, '
+                'cache=unsafe)')
+    return 'brd RAM disk'
+
+
 def report(d):
     rows = rows_of(d)
     add_ratios(rows)
@@ -455,7 +463,8 @@ def report(d):
     md = []
     md.append('# make bench results')
     md.append('')
-    md.append(f"Kernel {meta.get('kernel', '?')}, QEMU TCG; brd RAM disk of "
+    md.append(f"Kernel {meta.get('kernel', '?')}, QEMU TCG; "
+              f"{disk_name(meta)} of "
               f"{meta.get('ram_mib', '?')} MiB; each figure the median of "
               f"{meta.get('runs', '?')} interleaved run(s)"
               f"{' (QUICK: reduced set)' if meta.get('quick') == '1' else ''}; "

@@ -1,11 +1,13 @@
 #!/bin/sh
-# make bench, the guest side: fio on a brd RAM disk for the raw device,
+# make bench, the guest side: fio on a brd RAM disk (or the virtio disk
+# vdc) for the raw device,
 # dm-snapshot, dm-thin and cowsnap (cow and row), then the time of a
 # rollback, a fold and dm-snapshot's merge, then kernel memory per
 # exception.  Prints raw figures only; the host turns them into tables
 # (tests/bench/bench.py).  Records on stdout (the job log):
 #
 #   @@bench key=value...                 sizes and settings of this run
+#                                        (device: brd or virtio)
 #   @@fio CONFIG WORKLOAD RUN            then fio's JSON, then @@end
 #   @@io CONFIG WORKLOAD RUN READ WRITE READS WRITES  sectors read and
 #                                        written on the devices under the
@@ -16,7 +18,7 @@
 #                                        (its log, begin to end), seconds
 #   @@beside CONFIG WHAT RUN             then fio's JSON, then @@end: the
 #                                        same fio job on the reference
-#                                        slice of the RAM disk, right
+#                                        slice of the disk, right
 #                                        before and right after a cowsnap
 #                                        figure with a target against raw
 #                                        (WHAT: the workload; for a
@@ -28,9 +30,21 @@
 #   @@fail CONFIG WHAT RUN REASON        one figure that failed
 # Lines starting with "# " are progress.
 #
-# Usage: bench.sh [quick]   (the VM passes cowsnap.filter: "quick" or "*")
+# Usage: bench.sh [WORDS]   (the VM passes cowsnap.filter): WORDS,
+# comma-separated, among "quick" (the reduced set) and "virtio" (every
+# slice on the virtio disk vdc instead of the brd RAM disk); anything
+# else ("*") is ignored.
 . /tests/vm/lib.sh
-RAM=/dev/ram0
+QUICK=0 DEVICE=brd
+for word in $(echo "${1:-}" | tr ',' ' '); do
+	case $word in
+	quick) QUICK=1 ;;
+	virtio) DEVICE=virtio ;;
+	esac
+done
+# DISK: the device under every slice.
+DISK=/dev/ram0 DISK_NAME="RAM disk"
+[ $DEVICE = virtio ] && DISK=$SCRATCH DISK_NAME="virtio disk"
 MIB=2048		# sectors per MiB
 SEED=4242
 # Reads go over their region this many times (one pass of 64 MiB lasts
@@ -38,28 +52,28 @@ SEED=4242
 # figures (Documentation/testing.rst, Benchmarks).
 READ_LOOPS=4
 
-if [ "${1:-}" = quick ]; then
-	QUICK=1 RUNS=1 R=16 C=32
+if [ $QUICK = 1 ]; then
+	RUNS=1 R=16 C=32
 	CONFIGS="raw lin dmsnap4 thin64 cow4 row4"
 	MEM="cow4:20000 row4:20000 dmsnap4:20000 cow4:100000"
 else
-	QUICK=0 RUNS=5 R=64 C=256
+	RUNS=5 R=64 C=256
 	CONFIGS="raw lin dmsnap4 dmsnap64 thin64 cow4 cow64 row4 row64"
 	MEM="cow4:100000 row4:100000 dmsnap4:100000 cow4:1000000 row4:1000000"
 fi
-# Layout of the RAM disk: origin (C MiB), store (C + 32 MiB: room for
+# Layout of the disk: origin (C MiB), store (C + 32 MiB: room for
 # metadata), thin-pool metadata (16 MiB), the reference slice (C MiB: raw
 # measured beside cowsnap, see beside()); the thin pool's data device
 # spans origin and store (never in use at the same time).
-ram_mib=$(( $(blockdev --getsz $RAM) / MIB ))
+ram_mib=$(( $(blockdev --getsz $DISK) / MIB ))
 C_WANTED=$C
 max_c=$(( (ram_mib - 48) / 3 ))
 [ "$C" -gt "$max_c" ] && C=$max_c
 [ "$R" -gt "$C" ] && R=$C
 O=$C S=$((C + 32))
 OLEN=$((O * MIB))
-echo "@@bench quick=$QUICK runs=$RUNS read_loops=$READ_LOOPS region_mib=$R changes_mib=$C changes_wanted_mib=$C_WANTED ram_mib=$ram_mib kernel=$(uname -r) seed=$SEED"
-[ "$C" = "$C_WANTED" ] || echo "# bench: the RAM disk ($ram_mib MiB) only fits $C MiB of changes, not $C_WANTED"
+echo "@@bench quick=$QUICK runs=$RUNS read_loops=$READ_LOOPS region_mib=$R changes_mib=$C changes_wanted_mib=$C_WANTED ram_mib=$ram_mib device=$DEVICE kernel=$(uname -r) seed=$SEED"
+[ "$C" = "$C_WANTED" ] || echo "# bench: the $DISK_NAME ($ram_mib MiB) only fits $C MiB of changes, not $C_WANTED"
 
 progress() { echo "# bench: [$(cut -d. -f1 /proc/uptime) s] $*"; }
 now() {	# seconds, microsecond resolution
@@ -330,12 +344,14 @@ mem() {	# CFG N RUN
 
 # ---- the run ----
 set -u
-dd if=/dev/zero of=$RAM bs=1M 2>/dev/null	# every brd page allocated up front
-dm_create bn_o "0 $OLEN linear $RAM 0" &&
-dm_create bn_s "0 $((S * MIB)) linear $RAM $OLEN" &&
-dm_create bn_tm "0 $((16 * MIB)) linear $RAM $(((O + S) * MIB))" &&
-dm_create bn_td "0 $(((O + S) * MIB)) linear $RAM 0" &&
-dm_create bn_r "0 $((C * MIB)) linear $RAM $(((O + S + 16) * MIB))" || exit 1
+# Every block of the slices written up front: brd allocates a page on
+# its first write, a sparse file on the host a block.
+dd if=/dev/zero of=$DISK bs=1M count=$((O + S + 16 + C)) 2>/dev/null
+dm_create bn_o "0 $OLEN linear $DISK 0" &&
+dm_create bn_s "0 $((S * MIB)) linear $DISK $OLEN" &&
+dm_create bn_tm "0 $((16 * MIB)) linear $DISK $(((O + S) * MIB))" &&
+dm_create bn_td "0 $(((O + S) * MIB)) linear $DISK 0" &&
+dm_create bn_r "0 $((C * MIB)) linear $DISK $(((O + S + 16) * MIB))" || exit 1
 fio_job /dev/mapper/bn_o randwrite 4k 1 "${R}M"	# warm up: not counted
 
 for run in $(seq 1 $RUNS); do

@@ -14,7 +14,7 @@ fx=$top/tests/host/fixtures/bench-job.log
 jq() {	# python expression over the results JSON as r
 	python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print($1)" "$tmp/out/results.json"
 }
-echo "1..23"
+echo "1..25"
 
 $b "$fx" "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"
 check "exits 0 on a good log" '^0$' "$?"
@@ -45,6 +45,10 @@ check "no raw beside: a target against raw goes by the raw row, missed says miss
 check "no raw beside: a merge goes by the raw row's 1M writes" '^\| cow4 \| rollback \| 8 \| 2\.000 \| 1\.600 \| 5\.2 \| 0\.31 \| — \| 0\.50 \| >= 0\.5x raw sequential rate \| missed \|$' "$nb"
 check "no raw beside: the JSON has no ratio to it" '^None$' "$(python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print([x['ratio']['raw_beside'] for x in r['rows'] if x['config'] == 'cow4' and x['workload'] == 'r4k_snap'][0])" "$tmp/nb/results.json")"
 check "the JSON keeps the raw beside of every run" '^\[4400\.?0?, 5000\.?0?, 4200\.?0?\]$' "$(jq "[x['samples']['raw_beside'] for x in r['rows'] if x['config'] == 'cow4' and x['workload'] == 'r4k_snap'][0]")"
+check "the header names the RAM disk the slices were on (a log without device= is from brd)" '^Kernel [^;]*; brd RAM disk of 64 MiB;' "$md"
+sed 's/^@@bench /&device=virtio /' "$fx" >"$tmp/virtio.log"
+$b "$tmp/virtio.log" "$tmp/vio" >/dev/null 2>&1
+check "make bench DEVICE=virtio: the header names the virtio disk" '^Kernel [^;]*; virtio disk vdc \(a sparse file on the host, cache=unsafe\) of 64 MiB;' "$(cat "$tmp/vio/results.md")"
 printf '# guest: nothing\nCOWSNAP-STATUS: 0\n' >"$tmp/empty.log"
 $b "$tmp/empty.log" "$tmp/empty" >/dev/null 2>&1
 check "a log with no figures fails" '^1$' "$?"
