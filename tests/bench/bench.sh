@@ -36,12 +36,8 @@
 # else ("*") is ignored.
 . /tests/vm/lib.sh
 QUICK=0 DEVICE=brd
-for word in $(echo "${1:-}" | tr ',' ' '); do
-	case $word in
-	quick) QUICK=1 ;;
-	virtio) DEVICE=virtio ;;
-	esac
-done
+case ,${1:-}, in *,quick,*) QUICK=1 ;; esac
+case ,${1:-}, in *,virtio,*) DEVICE=virtio ;; esac
 # DISK: the device under every slice.
 DISK=/dev/ram0 DISK_NAME="RAM disk"
 [ $DEVICE = virtio ] && DISK=$SCRATCH DISK_NAME="virtio disk"
