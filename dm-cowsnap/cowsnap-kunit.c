@@ -672,15 +672,163 @@ static void index_insert_entry(struct kunit *test)
 	cowsnap_index_destroy(&ix);
 }
 
+/* Insert a run of @len chunks under the lock, as a row write's end does. */
+static int insert_run(struct cowsnap_index *ix, u64 origin_chunk,
+		      u64 store_chunk, u32 len)
+{
+	struct cowsnap_exception *e = cowsnap_index_entry_alloc(GFP_KERNEL);
+	unsigned long flags;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	flags = cowsnap_index_lock(ix);
+	r = __cowsnap_index_insert_run(ix, e, origin_chunk, store_chunk, len);
+	cowsnap_index_unlock(ix, flags);
+	return r;
+}
+
+/* Whether chunks [@from, @to) map to @store on (or, if !@store, not at all). */
+static bool maps_run(struct cowsnap_index *ix, u64 from, u64 to, u64 store)
+{
+	u64 c, got;
+	bool ok = true;
+
+	for (c = from; c < to; c++) {
+		if (store)
+			ok &= cowsnap_index_lookup(ix, c, &got) &&
+			      got == store + (c - from) &&
+			      cowsnap_index_lookup_settled(ix, c, &got) &&
+			      got == store + (c - from);
+		else
+			ok &= !cowsnap_index_lookup(ix, c, &got);
+	}
+	return ok;
+}
+
+/*
+ * Runs: every chunk of a run is found, none beside it; a run, a chunk
+ * or another run over any of its chunks is refused (the entry freed);
+ * singles and runs of one group live together; split keeps every
+ * mapping; clear drops runs too (kmemleak).
+ */
+static void index_runs(struct kunit *test)
+{
+	const u64 g = COWSNAP_INDEX_GROUP, a = 2 * g, b = 3 * g;
+	struct cowsnap_exception *e;
+	struct cowsnap_index ix;
+	u64 store;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1 << 16), 0);
+	KUNIT_EXPECT_EQ(test, ix.run_bits, 16U - COWSNAP_INDEX_GROUP_SHIFT);
+	/* a whole group from a; ten chunks inside the next one */
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, a, 1000, g), 0);
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, b + 8, 5000, 10), 0);
+	KUNIT_EXPECT_EQ(test, ix.runs, 2ULL);
+	KUNIT_EXPECT_EQ(test, ix.count, g + 10);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, a, a + g, 1000));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 8, b + 18, 5000));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, a - 8, a, 0));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b, b + 8, 0));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 18, b + g + 4, 0));
+	/* the same group, apart: a single chunk and another run */
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, b + 18, 7), 0);
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, b + 19, 8, 2), 0);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 18, b + 19, 7));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 19, b + 21, 8));
+	/* overlaps: refused, nothing changes; a run never leaves its group */
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, b + 13, 9), -EEXIST);
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, b + 3, 9, 6), -EEXIST);
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, b + 17, 9, 1), -EEXIST);
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, b + 18, 9, 3), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ix.count, g + 13);
+	KUNIT_EXPECT_EQ(test, ix.singles, 1ULL);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 8, b + 18, 5000));
+	KUNIT_EXPECT_TRUE(test, cowsnap_index_lookup(&ix, b + 20, &store));
+	KUNIT_EXPECT_EQ(test, store, 9ULL);
+	/* unmapped stretches: ended by a run or a single entry */
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, 0, g), (u32)g);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, b, 8), 8U);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, b, 30), 8U);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, a + 22, 3), 0U);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, b + 21, 43), 43U);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_insert(&ix, b + 38, 11), 0);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, b + 21, 43), 17U);
+	KUNIT_EXPECT_EQ(test, cowsnap_index_unmapped(&ix, b + 18, 5), 0U);
+	KUNIT_EXPECT_EQ(test, ix.singles, 2ULL);
+	/* split: the same mappings, single entries only */
+	cowsnap_index_split_runs(&ix);
+	KUNIT_EXPECT_EQ(test, ix.runs, 0ULL);
+	KUNIT_EXPECT_EQ(test, ix.count, g + 14);
+	KUNIT_EXPECT_EQ(test, ix.singles, g + 14);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, a, a + g, 1000));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 8, b + 18, 5000));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 19, b + 21, 8));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b, b + 8, 0));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 21, b + 38, 0));
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, b + 39, b + 100, 0));
+	e = cowsnap_index_remove(&ix, a + 22);
+	KUNIT_EXPECT_NOT_NULL(test, e);
+	KUNIT_EXPECT_FALSE(test, cowsnap_index_lookup(&ix, a + 22, &store));
+	synchronize_rcu();
+	cowsnap_index_free(e);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, a + 23, a + g, 1023));
+	/* clear with runs in the table */
+	KUNIT_EXPECT_EQ(test, insert_run(&ix, g, 3000, g), 0);
+	cowsnap_index_clear(&ix);
+	KUNIT_EXPECT_EQ(test, ix.runs, 0ULL);
+	KUNIT_EXPECT_TRUE(test, maps_run(&ix, 0, b + 100, 0));
+	cowsnap_index_destroy(&ix);
+}
+
+/* Collect after a split: every chunk of every run, once. */
+static void index_runs_collect(struct kunit *test)
+{
+	u64 origin[16], store[16], seen = 0;
+	struct cowsnap_exception *removed[16];
+	struct cowsnap_index ix;
+	u32 pos = 0, n, i;
+	bool ok = true;
+
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 0), 0);
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, insert_run(&ix, i * 64 + 3, i * 100, 40), 0);
+	cowsnap_index_split_runs(&ix);
+	while ((n = cowsnap_index_collect(&ix, &pos, origin, store, 16))) {
+		for (i = 0; i < n; i++) {
+			u64 run = origin[i] / 64, at = origin[i] % 64;
+
+			ok &= at >= 3 && at < 43 &&
+			      store[i] == run * 100 + at - 3;
+			removed[i] = cowsnap_index_remove(&ix, origin[i]);
+			ok &= !!removed[i];
+		}
+		synchronize_rcu();
+		for (i = 0; i < n; i++)
+			cowsnap_index_free(removed[i]);
+		seen += n;
+	}
+	KUNIT_EXPECT_TRUE(test, ok);
+	KUNIT_EXPECT_EQ(test, seen, 320ULL);
+	KUNIT_EXPECT_EQ(test, ix.count, 0ULL);
+	cowsnap_index_destroy(&ix);
+}
+
 static void index_sizing(struct kunit *test)
 {
 	struct cowsnap_index ix;
 
+	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 0), 0);
+	KUNIT_EXPECT_EQ(test, ix.bits, 6U);
+	KUNIT_EXPECT_EQ(test, ix.run_bits, 4U);
+	cowsnap_index_destroy(&ix);
 	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1 << 16), 0);
 	KUNIT_EXPECT_EQ(test, ix.bits, 16U);
+	KUNIT_EXPECT_EQ(test, ix.run_bits, 16U - COWSNAP_INDEX_GROUP_SHIFT);
 	cowsnap_index_destroy(&ix);
 	KUNIT_ASSERT_EQ(test, cowsnap_index_init(&ix, 1ULL << 40), 0);
 	KUNIT_EXPECT_EQ(test, ix.bits, 22U);
+	KUNIT_EXPECT_EQ(test, ix.run_bits, 22U - COWSNAP_INDEX_GROUP_SHIFT);
 	cowsnap_index_destroy(&ix);
 	cowsnap_index_destroy(&ix);	/* twice is harmless */
 }
@@ -690,6 +838,8 @@ static struct kunit_case index_cases[] = {
 	KUNIT_CASE(index_draining),
 	KUNIT_CASE(index_many),
 	KUNIT_CASE(index_insert_entry),
+	KUNIT_CASE(index_runs),
+	KUNIT_CASE(index_runs_collect),
 	KUNIT_CASE(index_sizing),
 	{}
 };
