@@ -244,6 +244,8 @@ static int begin_merge(struct cowsnap_state *s)
 		r = cowsnap_store_begin_merge(s->store, s->op);
 	if (r)
 		return r;
+	/* The merge removes exceptions chunk by chunk */
+	cowsnap_index_split_runs(&s->index);
 	cowsnap_store_phase(s->store, &op, &s->merge_cursor, &s->merge_total);
 	s->merge_bucket = 0;
 	s->merge_start = ktime_get();
@@ -534,12 +536,15 @@ int cowsnap_phase_init(struct cowsnap_state *s)
 	s->merge_paused = true;		/* until the live view resumes */
 	s->merge_start = ktime_get();
 	s->merge_from = s->merge_cursor;
-	if (state == COWSNAP_DISK_STATE_MERGING)
+	if (state == COWSNAP_DISK_STATE_MERGING) {
+		/* The merge removes exceptions chunk by chunk */
+		cowsnap_index_split_runs(&s->index);
 		set_phase(s, COWSNAP_PHASE_MERGE, &cowsnap_merge_ops);
-	else if (state == COWSNAP_DISK_STATE_ENDED)
+	} else if (state == COWSNAP_DISK_STATE_ENDED) {
 		set_phase(s, COWSNAP_PHASE_ENDED, &cowsnap_ended_ops);
-	else
+	} else {
 		set_phase(s, COWSNAP_PHASE_MODE, s->mode_ops);
+	}
 	return state == COWSNAP_DISK_STATE_MERGING ? cowsnap_get_copier(s) : 0;
 }
 

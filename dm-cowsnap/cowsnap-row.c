@@ -7,10 +7,12 @@
  * Live view: a chunk with an exception is read from and written to its
  * store chunk; the others are read from the origin.  A first write to a
  * chunk takes a free store chunk:
- * - a write covering the whole chunk is sent there from map() itself
- *   (no worker on the way); when it ends, its end_io indexes the
- *   exception before the bio completes, and leaves it to the worker to
- *   add to the next commit;
+ * - a write covering whole chunks is sent there from map() itself (no
+ *   worker on the way), trimmed to a run of them in one group of
+ *   COWSNAP_INDEX_GROUP chunks: the run is one pending exception, then
+ *   one index entry; when the write ends, its end_io indexes the run
+ *   before the bio completes, and leaves it to the worker to add to the
+ *   next commit (one exception per chunk on disk);
  * - a smaller write is left to the worker, which first fills the store
  *   chunk with the origin chunk (a copy, cowsnap-copy.c), indexes the
  *   exception, then sends the write.
@@ -74,8 +76,11 @@ enum row_claim {
 	ROW_NO_SPACE,	/* no free store chunk */
 };
 
-/* The most chunks one write claims at once. */
-#define ROW_RUN_MAX	64
+/*
+ * The most chunks one write claims at once: a run of them is one
+ * pending exception, then one index entry; it never crosses a group.
+ */
+#define ROW_RUN_MAX	COWSNAP_INDEX_GROUP
 
 /*
  * A pending exception with its index entry, or NULL (only if it may
@@ -99,10 +104,10 @@ static struct cowsnap_pending *row_new_pending(struct cowsnap_state *s,
 }
 
 /*
- * Make the first pending exceptions of the chain @p those of the *@n
- * chunks from @chunk on, with new store chunks in a row from
- * *@store_chunk, as far as the chunks are unclaimed and the store has
- * room in a row (how many in *@n); or say why not.  A single-chunk
+ * Make @p the pending exception of the *@n chunks from @chunk on (in
+ * one group), with new store chunks in a row from *@store_chunk, as far
+ * as the chunks are unclaimed and the store has room in a row (how many
+ * in *@n); or say why not.  A single-chunk
  * @bio that finds its chunk pending joins it.  A pending exception is
  * unhashed only once its exception is indexed, so a chunk with neither
  * has no exception.  Any context.
@@ -126,13 +131,12 @@ static enum row_claim row_claim(struct cowsnap_state *s, struct bio *bio,
 	} else if (cowsnap_index_lookup(&s->index, chunk, store_chunk)) {
 		r = ROW_MAPPED;
 	} else {
-		for (k = 1; k < *n && __cowsnap_unclaimed(s, chunk + k); k++)
-			;
+		k = 1 + __cowsnap_unclaimed_run(s, chunk + 1, *n - 1);
 		*n = cowsnap_store_alloc_run(s->store, k, store_chunk);
-		if (!*n)
+		if (*n)
+			__cowsnap_hash_run(s, p, chunk, *store_chunk, *n);
+		else
 			r = ROW_NO_SPACE;
-		for (k = 0; k < *n; k++, p = p->run_next)
-			__cowsnap_hash_pending(s, p, chunk + k, *store_chunk + k);
 	}
 	spin_unlock_irqrestore(&s->pending_lock, flags);
 	return r;
@@ -166,8 +170,8 @@ static void clip_chunks(struct cowsnap_state *s, struct bio *bio, u32 n)
 }
 
 /*
- * A first write to the @n chunks from @chunk on, with the chain @p of
- * @n pending exceptions (used or freed).  A write covering its chunks
+ * A first write to the @n chunks from @chunk on (in one group), with
+ * the pending exception @p (used or freed).  A write covering its chunks
  * (@whole) is trimmed to the chunks claimed and pointed at the new store
  * chunks, their exceptions indexed when it ends (row_end_io()); a
  * smaller one (one chunk) waits for the store chunk to be filled from
@@ -181,10 +185,9 @@ static enum row_claim row_first_write(struct cowsnap_state *s,
 	enum row_claim r = row_claim(s, bio, chunk, p, &n, store_chunk);
 
 	if (r != ROW_CLAIMED) {
-		cowsnap_free_chain(s, p);
+		cowsnap_free_pending(s, p);
 		return r;
 	}
-	cowsnap_trim_chain(s, p, n);
 	if (whole) {
 		clip_chunks(s, bio, n);
 		cowsnap_pb(bio)->pending = p;
@@ -209,36 +212,37 @@ static void row_note_space(struct cowsnap_state *s)
 }
 
 /*
- * A write to a run of chunks with exceptions in a row in the store:
- * one bio; FUA commits first (worker).
+ * A write to a run of chunks with exceptions in a row in the store, the
+ * first at @store_chunk: one bio; FUA commits first (worker).
  */
-static int row_map_mapped(struct cowsnap_state *s, struct bio *bio)
+static int row_map_mapped(struct cowsnap_state *s, struct bio *bio,
+			  u64 store_chunk)
 {
-	u64 store_chunk;
-
 	if (bio->bi_opf & REQ_FUA)
 		return park_bio(s, bio);
-	cowsnap_clip_run(s, bio, cowsnap_index_lookup,
-			 COWSNAP_RUN_FOUND | COWSNAP_RUN_CONTIGUOUS, &store_chunk);
+	cowsnap_clip_run_after(s, bio, cowsnap_index_lookup,
+			       COWSNAP_RUN_FOUND | COWSNAP_RUN_CONTIGUOUS, true,
+			       store_chunk);
 	cowsnap_remap(s, bio, s->store_bdev, store_chunk);
 	return DM_MAPIO_REMAPPED;
 }
 
 /*
  * Map, a first write covering @n chunks (at most ROW_RUN_MAX): straight
- * to new store chunks, as many in a row as can be claimed at once.
- * Anything that needs more (memory, space, a chunk being redirected) is
- * left to the worker.
+ * to new store chunks, as many in a row as can be claimed at once, up
+ * to the end of the group.  Anything that needs more (memory, space, a
+ * chunk being redirected) is left to the worker.
  */
 static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
 			       u64 chunk, u32 n)
 {
-	struct cowsnap_pending *p;
+	struct cowsnap_pending *p = row_new_pending(s, false);
 	u64 store_chunk;
 
-	p = cowsnap_new_chain(s, &n, row_new_pending, false);
-	if (!n)
+	if (!p)
 		return park_bio(s, bio);
+	n = min_t(u32, n, COWSNAP_INDEX_GROUP -
+			  (chunk & (COWSNAP_INDEX_GROUP - 1)));
 	clip_chunks(s, bio, n);
 	switch (row_first_write(s, bio, chunk, p, n, true, &store_chunk)) {
 	case ROW_CLAIMED:
@@ -276,7 +280,7 @@ static int row_map_live(struct cowsnap_state *s, struct bio *bio)
 		return row_map_read(s, bio);
 	if (cowsnap_index_lookup(&s->index, cowsnap_bio_chunk(s, bio),
 				 &store_chunk))
-		return row_map_mapped(s, bio);
+		return row_map_mapped(s, bio, store_chunk);
 	n = whole_chunks(s, bio, ROW_RUN_MAX);
 	if (n)
 		return row_map_first_write(s, bio, cowsnap_bio_chunk(s, bio), n);
@@ -310,61 +314,50 @@ static int row_map_snap(struct cowsnap_state *s, struct bio *bio)
 /* Whole-chunk exceptions that may end before the worker adds them. */
 #define ROW_WRITTEN_BATCH	32
 
-/* Index the run of new exceptions @p, under one hold of the lock. */
+/* Index the run of new exceptions @p: one entry. */
 static void index_run(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
 	unsigned long flags = cowsnap_index_lock(&s->index);
 
-	for (; p; p = p->run_next) {
-		/* Cannot fail: the chunk has no exception, it is claimed */
-		WARN_ON_ONCE(__cowsnap_index_insert_entry(&s->index, p->entry,
-							  p->origin_chunk,
-							  p->store_chunk));
-		p->entry = NULL;
-	}
+	/* Cannot fail: the chunks have no exception, they are claimed */
+	WARN_ON_ONCE(__cowsnap_index_insert_run(&s->index, p->entry,
+						p->origin_chunk, p->store_chunk,
+						p->len));
+	p->entry = NULL;
 	cowsnap_index_unlock(&s->index, flags);
 }
 
 /*
- * The data of a run of new exceptions @head is in the store: index
- * them (reads find them from now on), unhash them (later writes find
- * the index), and leave them to the worker to add to the next commit;
- * each step takes its lock once for the whole run.  The worker comes
- * at once if something waits for them, or if @fua (the first holds a
- * FUA write to complete after the commit).  It is woken under the lock,
- * as in copy_done(): once the lock is released, the worker may end the
- * FUA write, and the state may go.
+ * The data of the run of new exceptions @p is in the store: index it
+ * (reads find it from now on), unhash it (later writes find the index),
+ * and leave it to the worker to add to the next commit.  The worker
+ * comes at once if something waits for it, or if @fua (@p holds a FUA
+ * write to complete after the commit).  It is woken under the lock, as
+ * in copy_done(): once the lock is released, the worker may end the FUA
+ * write, and the state may go.
  */
-static void row_written(struct cowsnap_state *s, struct cowsnap_pending *head,
+static void row_written(struct cowsnap_state *s, struct cowsnap_pending *p,
 			int error, bool fua)
 {
-	struct cowsnap_pending *p, *next;
 	unsigned long flags;
-	LIST_HEAD(run);
 	bool wake;
-	u32 n = 0;
 
 	if (!error)
-		index_run(s, head);
-	wake = cowsnap_unhash_run(s, head) || error || fua;
-	for (p = head; p; p = next, n++) {
-		next = p->run_next;
-		p->run_next = NULL;
-		p->error = error;
-		list_add_tail(&p->list, &run);
-	}
+		index_run(s, p);
+	wake = cowsnap_unhash_pending(s, p) || error || fua;
+	p->error = error;
 	spin_lock_irqsave(&s->lock, flags);
-	list_splice_tail(&run, &s->written);
-	s->written_nr += n;
+	list_add_tail(&p->list, &s->written);
+	s->written_nr += p->len;
 	if (wake || s->written_nr >= ROW_WRITTEN_BATCH)
 		cowsnap_wake_worker(s);
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
 /*
- * A first write ended: each of its chunks' exceptions is written.  A
- * FUA write completes only after the commit that covers them: the
- * worker completes it again (the first chunk's exception holds it).
+ * A first write ended: its chunks' exceptions are written.  A FUA write
+ * completes only after the commit that covers them: the worker
+ * completes it again (their pending exception holds it).
  */
 static int row_end_io(struct cowsnap_state *s, struct bio *bio,
 		      blk_status_t *error)
@@ -410,6 +403,21 @@ static void release_waiters(struct cowsnap_state *s, struct bio_list *bios,
 	}
 }
 
+/* Add the exceptions of the run @p to the next commit. */
+static int add_run(struct cowsnap_state *s, struct cowsnap_pending *p)
+{
+	u32 i;
+	int r;
+
+	for (i = 0; i < p->len; i++) {
+		r = cowsnap_store_add(s->store, p->origin_chunk + i,
+				      p->store_chunk + i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /*
  * Add the exceptions of the whole-chunk writes that ended to the next
  * commit.  Their waiters go to @waiters; the FUA writes, to be completed
@@ -426,8 +434,7 @@ static void take_written(struct cowsnap_state *s, struct bio_list *waiters,
 	s->written_nr = 0;
 	spin_unlock_irq(&s->lock);
 	list_for_each_entry_safe(p, tmp, &done, list) {
-		if (!p->error &&
-		    cowsnap_store_add(s->store, p->origin_chunk, p->store_chunk))
+		if (!p->error && add_run(s, p))
 			p->error = -EIO;
 		if (p->error) {
 			degrade(s);

@@ -263,26 +263,38 @@ bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 		      cowsnap_lookup_fn lookup, unsigned int runs,
 		      u64 *store_chunk)
 {
+	bool found;
+
+	*store_chunk = 0;	/* only a found chunk has one */
+	found = lookup(&s->index, cowsnap_bio_chunk(s, bio), store_chunk);
+	cowsnap_clip_run_after(s, bio, lookup, runs, found, *store_chunk);
+	return found;
+}
+
+/*
+ * As cowsnap_clip_run(), for a caller that looked the bio's first chunk
+ * up already: @found, at @store_chunk.
+ */
+void cowsnap_clip_run_after(struct cowsnap_state *s, struct bio *bio,
+			    cowsnap_lookup_fn lookup, unsigned int runs,
+			    bool found, u64 store_chunk)
+{
 	u64 first = cowsnap_bio_chunk(s, bio);
 	u64 last = cowsnap_sector_to_chunk(bio_end_sector(bio) - 1,
 					   s->chunk_shift);
-	bool found;
 	u64 c;
 
-	*store_chunk = 0;	/* only a found chunk has one */
-	found = lookup(&s->index, first, store_chunk);
 	if (!(runs & (found ? COWSNAP_RUN_FOUND : COWSNAP_RUN_MISSING))) {
 		cowsnap_clip_chunk(s, bio);
-		return found;
+		return;
 	}
 	for (c = first + 1; c <= last && c - first < CLIP_RUN_MAX; c++)
 		if (!run_goes_on(s, lookup, runs, c, found,
-				 *store_chunk + (c - first)))
+				 store_chunk + (c - first)))
 			break;
 	if (c <= last)
 		dm_accept_partial_bio(bio, cowsnap_chunk_to_sector(c, s->chunk_shift) -
 				      bio->bi_iter.bi_sector);
-	return found;
 }
 
 /*
@@ -583,6 +595,23 @@ static struct hlist_head *pending_head(struct cowsnap_state *s, u64 chunk)
 	return &s->pending[hash_64(chunk, COWSNAP_PENDING_BITS)];
 }
 
+/* Where the runs of @chunk's group are hashed (apart from single chunks). */
+static struct hlist_head *pending_run_head(struct cowsnap_state *s, u64 chunk)
+{
+	return &s->pending[hash_64(~(chunk >> COWSNAP_INDEX_GROUP_SHIFT),
+				   COWSNAP_PENDING_BITS)];
+}
+
+static struct cowsnap_pending *find_in(struct hlist_head *head, u64 chunk)
+{
+	struct cowsnap_pending *p;
+
+	hlist_for_each_entry(p, head, hash)
+		if (chunk - p->origin_chunk < p->len)
+			return p;
+	return NULL;
+}
+
 /*
  * A pending exception, not hashed yet, or NULL (never with GFP_NOIO,
  * which may sleep; GFP_NOWAIT never does).
@@ -600,17 +629,20 @@ struct cowsnap_pending *cowsnap_alloc_pending(struct cowsnap_state *s,
 	return p;
 }
 
-/* The pending exception of @chunk, or NULL.  Caller holds pending_lock. */
+/*
+ * The pending exception of @chunk (perhaps a run's), or NULL.  Caller
+ * holds pending_lock.
+ */
 struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
 					       u64 chunk)
 {
 	struct cowsnap_pending *p;
 
 	lockdep_assert_held(&s->pending_lock);
-	hlist_for_each_entry(p, pending_head(s, chunk), hash)
-		if (p->origin_chunk == chunk)
-			return p;
-	return NULL;
+	p = find_in(pending_head(s, chunk), chunk);
+	if (!p && s->pending_runs)
+		p = find_in(pending_run_head(s, chunk), chunk);
+	return p;
 }
 
 /*
@@ -625,6 +657,33 @@ bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk)
 	       !cowsnap_index_lookup(&s->index, chunk, &unused);
 }
 
+/*
+ * How many of the @n chunks from @chunk on (in one group) a first write
+ * may claim, counted from the first: the first chunk pending or mapped
+ * ends the count.  Probes the group's pending runs once, and each chunk
+ * only while single chunks are pending.  Caller holds pending_lock.
+ */
+u32 __cowsnap_unclaimed_run(struct cowsnap_state *s, u64 chunk, u32 n)
+{
+	struct cowsnap_pending *p;
+	u32 k;
+
+	lockdep_assert_held(&s->pending_lock);
+	if (s->pending_runs) {
+		hlist_for_each_entry(p, pending_run_head(s, chunk), hash)
+			if (p->origin_chunk < chunk + n &&
+			    chunk < p->origin_chunk + p->len)
+				n = p->origin_chunk > chunk ?
+				    p->origin_chunk - chunk : 0;
+	}
+	if (s->pending_singles) {
+		for (k = 0; k < n; k++)
+			if (find_in(pending_head(s, chunk + k), chunk + k))
+				n = k;
+	}
+	return cowsnap_index_unmapped(&s->index, chunk, n);
+}
+
 /* Make @p the pending exception of @chunk.  Caller holds pending_lock. */
 void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk)
@@ -632,37 +691,48 @@ void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 	lockdep_assert_held(&s->pending_lock);
 	p->origin_chunk = chunk;
 	p->store_chunk = store_chunk;
+	p->len = 1;
 	hlist_add_head(&p->hash, pending_head(s, chunk));
+	s->pending_singles++;
+}
+
+/*
+ * Make @p the pending exception of the @len chunks from @chunk on, in
+ * one group (COWSNAP_INDEX_GROUP), with store chunks in a row from
+ * @store_chunk.  Caller holds pending_lock.
+ */
+void __cowsnap_hash_run(struct cowsnap_state *s, struct cowsnap_pending *p,
+			u64 chunk, u64 store_chunk, u32 len)
+{
+	if (len == 1) {
+		__cowsnap_hash_pending(s, p, chunk, store_chunk);
+		return;
+	}
+	lockdep_assert_held(&s->pending_lock);
+	p->origin_chunk = chunk;
+	p->store_chunk = store_chunk;
+	p->len = len;
+	hlist_add_head(&p->hash, pending_run_head(s, chunk));
+	s->pending_runs++;
 }
 
 /*
  * @p is no longer pending: no bio can join it any more, and those that
- * did, on p->bios, belong to the caller from now on.  Any context.
+ * did, on p->bios, belong to the caller from now on.  Returns whether
+ * any did.  Any context.
  */
-void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
+bool cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
 	unsigned long flags;
+	bool waited;
 
 	spin_lock_irqsave(&s->pending_lock, flags);
 	hlist_del_init(&p->hash);
-	spin_unlock_irqrestore(&s->pending_lock, flags);
-}
-
-/*
- * As cowsnap_unhash_pending() for each pending exception of the run @p
- * (linked by run_next), under one hold of the lock.  Returns whether a
- * bio waits for one of them.
- */
-bool cowsnap_unhash_run(struct cowsnap_state *s, struct cowsnap_pending *p)
-{
-	unsigned long flags;
-	bool waited = false;
-
-	spin_lock_irqsave(&s->pending_lock, flags);
-	for (; p; p = p->run_next) {
-		hlist_del_init(&p->hash);
-		waited |= !bio_list_empty(&p->bios);
-	}
+	if (p->len > 1)
+		s->pending_runs--;
+	else
+		s->pending_singles--;
+	waited = !bio_list_empty(&p->bios);
 	spin_unlock_irqrestore(&s->pending_lock, flags);
 	return waited;
 }
@@ -710,16 +780,6 @@ void cowsnap_free_chain(struct cowsnap_state *s, struct cowsnap_pending *p)
 	}
 }
 
-/* Keep the first @n (at least one) of the chain @p, free the rest. */
-void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
-			u32 n)
-{
-	while (--n)
-		p = p->run_next;
-	cowsnap_free_chain(s, p->run_next);
-	p->run_next = NULL;
-}
-
 /*
  * The regions of @nr chunks from @origin_chunk and @store_chunk on: the
  * origin's last chunk may be short.
@@ -749,11 +809,62 @@ u32 cowsnap_run_length(const struct cowsnap_pending *p)
 	return n;
 }
 
+/*
+ * Exceptions being loaded into the index.  A row store's log holds the
+ * exceptions of a run written at once one after another: they are
+ * indexed as a run again (within a group), not one entry per chunk.
+ */
+struct loader {
+	struct cowsnap_state *s;
+	bool runs;			/* row: gather runs */
+	u64 origin_chunk;		/* of the run so far */
+	u64 store_chunk;
+	u32 len;			/* 0: none */
+};
+
+/* Index the run gathered so far.  Sleeps (GFP_NOIO, never fails). */
+static void load_flush(struct loader *l)
+{
+	struct cowsnap_index *ix = &l->s->index;
+	struct cowsnap_exception *e;
+	unsigned long flags;
+
+	if (!l->len)
+		return;
+	e = cowsnap_index_entry_alloc(GFP_NOIO | __GFP_NOFAIL);
+	flags = cowsnap_index_lock(ix);
+	/* Cannot fail: each chunk was looked up as it came */
+	WARN_ON_ONCE(__cowsnap_index_insert_run(ix, e, l->origin_chunk,
+						l->store_chunk, l->len));
+	cowsnap_index_unlock(ix, flags);
+	l->len = 0;
+}
+
+/* Whether the exception @origin_chunk -> @store_chunk extends the run. */
+static bool load_extends(struct loader *l, u64 origin_chunk, u64 store_chunk)
+{
+	return l->len && origin_chunk == l->origin_chunk + l->len &&
+	       store_chunk == l->store_chunk + l->len &&
+	       origin_chunk & (COWSNAP_INDEX_GROUP - 1);
+}
+
 static int load_exception(void *ctx, u64 origin_chunk, u64 store_chunk)
 {
-	struct cowsnap_state *s = ctx;
+	struct loader *l = ctx;
+	u64 unused;
 
-	return cowsnap_index_insert(&s->index, origin_chunk, store_chunk);
+	if (!l->runs)
+		return cowsnap_index_insert(&l->s->index, origin_chunk,
+					    store_chunk);
+	if (!load_extends(l, origin_chunk, store_chunk)) {
+		load_flush(l);
+		l->origin_chunk = origin_chunk;
+		l->store_chunk = store_chunk;
+	}
+	if (cowsnap_index_lookup(&l->s->index, origin_chunk, &unused))
+		return -EEXIST;
+	l->len++;
+	return 0;
 }
 
 static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
@@ -819,6 +930,7 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		.reformat = ct->params.features & COWSNAP_F_REFORMAT,
 		.origin_id = ct->params.origin_path,
 	};
+	struct loader l = { .s = s, .runs = s->mode == COWSNAP_MODE_ROW };
 	u32 reason;
 	int r;
 
@@ -829,9 +941,10 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		*error = "Cannot allocate the exception index";
 		return r;
 	}
-	r = cowsnap_store_open(&p, load_exception, s, &s->store, error);
+	r = cowsnap_store_open(&p, load_exception, &l, &s->store, error);
 	if (r)
 		return r;
+	load_flush(&l);
 	if (cowsnap_store_invalid(s->store, &reason)) {
 		s->health = COWSNAP_INVALID;
 		s->invalid_reason = reason;

@@ -224,6 +224,11 @@ struct cowsnap_pending {
 	struct cowsnap_pending *run_next;
 	struct bio *fua_bio;		/* row: completed after a commit */
 	int error;			/* of the copy or the write */
+	/*
+	 * Chunks from origin_chunk on, in a row on both devices: 1, or a
+	 * row write's run (hashed by its group, COWSNAP_INDEX_GROUP)
+	 */
+	u32 len;
 };
 
 #define COWSNAP_TRACK_BUCKETS	64
@@ -369,6 +374,8 @@ struct cowsnap_state {
 	/* Pending exceptions by origin chunk (map, worker and end_io). */
 	spinlock_t pending_lock;	/* protects pending[] (irq-safe) */
 	struct hlist_head pending[1 << COWSNAP_PENDING_BITS];
+	u32 pending_runs;		/* hashed with len > 1; pending_lock */
+	u32 pending_singles;		/* hashed with len 1; pending_lock */
 
 	/* Worker only. */
 	struct list_head copy_queue;	/* pending exceptions not copying yet */
@@ -442,6 +449,9 @@ void cowsnap_clip_chunk(struct cowsnap_state *s, struct bio *bio);
 bool cowsnap_clip_run(struct cowsnap_state *s, struct bio *bio,
 		      cowsnap_lookup_fn lookup, unsigned int runs,
 		      u64 *store_chunk);
+void cowsnap_clip_run_after(struct cowsnap_state *s, struct bio *bio,
+			    cowsnap_lookup_fn lookup, unsigned int runs,
+			    bool found, u64 store_chunk);
 int cowsnap_cpu_after(int cpu);
 int cowsnap_next_cpu(void);
 void cowsnap_wake_worker(struct cowsnap_state *s);
@@ -471,18 +481,18 @@ struct cowsnap_pending *cowsnap_alloc_pending(struct cowsnap_state *s,
 struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
 					       u64 chunk);
 bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk);
+u32 __cowsnap_unclaimed_run(struct cowsnap_state *s, u64 chunk, u32 n);
 void __cowsnap_hash_pending(struct cowsnap_state *s, struct cowsnap_pending *p,
 			    u64 chunk, u64 store_chunk);
-void cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
-bool cowsnap_unhash_run(struct cowsnap_state *s, struct cowsnap_pending *p);
+void __cowsnap_hash_run(struct cowsnap_state *s, struct cowsnap_pending *p,
+			u64 chunk, u64 store_chunk, u32 len);
+bool cowsnap_unhash_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 void cowsnap_free_pending(struct cowsnap_state *s, struct cowsnap_pending *p);
 struct cowsnap_pending *cowsnap_new_chain(struct cowsnap_state *s, u32 *n,
 					  struct cowsnap_pending *(*alloc)
 					  (struct cowsnap_state *s, bool may_sleep),
 					  bool may_sleep);
 void cowsnap_free_chain(struct cowsnap_state *s, struct cowsnap_pending *p);
-void cowsnap_trim_chain(struct cowsnap_state *s, struct cowsnap_pending *p,
-			u32 n);
 u32 cowsnap_run_length(const struct cowsnap_pending *p);
 
 /* cowsnap-copy.c: the copies that fill pending exceptions. */
