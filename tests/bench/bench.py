@@ -559,9 +559,9 @@ def report(d):
         md.append('## Kernel memory per exception')
         md.append('')
         md.append('Transient stores on dm-zero (origin and store), every chunk '
-                  'written once (cowsnap: 1 MiB sequential writes; '
-                  'dm-snapshot: 4 KiB random writes, as it folds runs of '
-                  'consecutive chunks into one exception).  Bytes per '
+                  'written once (cow: 1 MiB sequential writes; row and '
+                  'dm-snapshot: 4 KiB random writes, as they fold runs of '
+                  'consecutive chunks into one entry).  Bytes per '
                   'exception, from filling the snapshot: the exception '
                   'slab caches (cowsnap_*, or dm_exception and dm_snap_*), the '
                   'whole of Slab, and the drop of MemFree; fixed: MemFree '

@@ -320,9 +320,11 @@ mem() {	# CFG N RUN
 	if [ $? = 0 ]; then
 		echo "@@mem $1 $2 $3 created $(meminfo)"
 		# Every chunk once: N exceptions.  dm-snapshot folds runs of
-		# consecutive chunks into one exception: random order for it;
-		# cowsnap has no such folding: 1 MiB writes, much faster.
-		if [ "$mode" = dmsnap ]; then
+		# consecutive chunks into one exception, and so does cowsnap's
+		# row mode for a write covering many chunks: random order for
+		# them (the worst case); cow has no such folding: 1 MiB writes,
+		# much faster.
+		if [ "$mode" != cow ]; then
 			set -- "$@" randwrite "$((cs / 2))k" 32
 		else
 			set -- "$@" write 1M 8
