@@ -107,8 +107,8 @@ static struct cowsnap_pending *row_new_pending(struct cowsnap_state *s,
  * Make @p the pending exception of the *@n chunks from @chunk on (in
  * one group), with new store chunks in a row from *@store_chunk, as far
  * as the chunks are unclaimed and the store has room in a row (how many
- * in *@n); or say why not.  A single-chunk
- * @bio that finds its chunk pending joins it.  A pending exception is
+ * in *@n); or say why not.  A single-chunk @bio that finds its chunk
+ * pending (perhaps within a run) joins it.  A pending exception is
  * unhashed only once its exception is indexed, so a chunk with neither
  * has no exception.  Any context.
  */
