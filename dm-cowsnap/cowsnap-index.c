@@ -122,6 +122,13 @@ static u32 run_len(const struct cowsnap_exception *e)
 	return e->origin_chunk >> RUN_LEN_SHIFT;
 }
 
+/* Whether the run @e holds a chunk of the @len from @chunk on. */
+static bool run_overlaps(const struct cowsnap_exception *e, u64 chunk,
+			 u32 len)
+{
+	return run_first(e) < chunk + len && chunk < run_first(e) + run_len(e);
+}
+
 /*
  * The run holding a chunk of the @len from @chunk on, or NULL.  Runs
  * never change once inserted: no lock, but RCU or insert_lock.
@@ -133,8 +140,7 @@ static struct cowsnap_exception *__find_run(struct cowsnap_index *ix,
 
 	hlist_for_each_entry_rcu(e, run_bucket(ix, chunk), node,
 				 lockdep_is_held(&ix->insert_lock))
-		if (run_first(e) < chunk + len &&
-		    chunk < run_first(e) + run_len(e))
+		if (run_overlaps(e, chunk, len))
 			return e;
 	return NULL;
 }
@@ -188,10 +194,10 @@ u32 cowsnap_index_unmapped(struct cowsnap_index *ix, u64 origin_chunk,
 	rcu_read_lock();
 	if (READ_ONCE(ix->runs)) {
 		hlist_for_each_entry_rcu(e, run_bucket(ix, origin_chunk), node) {
+			if (!run_overlaps(e, origin_chunk, len))
+				continue;
 			first = run_first(e);
-			if (first < origin_chunk + len &&
-			    origin_chunk < first + run_len(e))
-				len = first > origin_chunk ? first - origin_chunk : 0;
+			len = first > origin_chunk ? first - origin_chunk : 0;
 		}
 	}
 	if (READ_ONCE(ix->singles)) {
@@ -278,11 +284,8 @@ int __cowsnap_index_insert_run(struct cowsnap_index *ix,
 			       struct cowsnap_exception *e, u64 origin_chunk,
 			       u64 store_chunk, u32 len)
 {
-	u32 left = COWSNAP_INDEX_GROUP -
-		   (origin_chunk & (COWSNAP_INDEX_GROUP - 1));
-
 	lockdep_assert_held(&ix->insert_lock);
-	if (WARN_ON_ONCE(!len || len > left))
+	if (WARN_ON_ONCE(!len || len > cowsnap_index_group_left(origin_chunk)))
 		len = 1;
 	if (len == 1)
 		return __cowsnap_index_insert_entry(ix, e, origin_chunk,

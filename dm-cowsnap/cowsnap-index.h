@@ -43,6 +43,12 @@ struct cowsnap_exception {
 #define COWSNAP_INDEX_GROUP_SHIFT	8
 #define COWSNAP_INDEX_GROUP		BIT(COWSNAP_INDEX_GROUP_SHIFT)
 
+/* Chunks from @chunk to the end of its group: the longest run there. */
+static inline u32 cowsnap_index_group_left(u64 chunk)
+{
+	return COWSNAP_INDEX_GROUP - (chunk & (COWSNAP_INDEX_GROUP - 1));
+}
+
 /*
  * Set in an entry's store_chunk (store chunks stay far below 2^63) from
  * cowsnap_index_insert_draining() to cowsnap_index_settle(): the entry

@@ -241,8 +241,7 @@ static int row_map_first_write(struct cowsnap_state *s, struct bio *bio,
 
 	if (!p)
 		return park_bio(s, bio);
-	n = min_t(u32, n, COWSNAP_INDEX_GROUP -
-			  (chunk & (COWSNAP_INDEX_GROUP - 1)));
+	n = min(n, cowsnap_index_group_left(chunk));
 	clip_chunks(s, bio, n);
 	switch (row_first_write(s, bio, chunk, p, n, true, &store_chunk)) {
 	case ROW_CLAIMED:

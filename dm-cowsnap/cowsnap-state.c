@@ -651,10 +651,7 @@ struct cowsnap_pending *__cowsnap_find_pending(struct cowsnap_state *s,
  */
 bool __cowsnap_unclaimed(struct cowsnap_state *s, u64 chunk)
 {
-	u64 unused;
-
-	return !__cowsnap_find_pending(s, chunk) &&
-	       !cowsnap_index_lookup(&s->index, chunk, &unused);
+	return __cowsnap_unclaimed_run(s, chunk, 1) == 1;
 }
 
 /*
@@ -816,7 +813,6 @@ u32 cowsnap_run_length(const struct cowsnap_pending *p)
  */
 struct loader {
 	struct cowsnap_state *s;
-	bool runs;			/* row: gather runs */
 	u64 origin_chunk;		/* of the run so far */
 	u64 store_chunk;
 	u32 len;			/* 0: none */
@@ -853,7 +849,7 @@ static int load_exception(void *ctx, u64 origin_chunk, u64 store_chunk)
 	struct loader *l = ctx;
 	u64 unused;
 
-	if (!l->runs)
+	if (l->s->mode != COWSNAP_MODE_ROW)	/* cow: no runs */
 		return cowsnap_index_insert(&l->s->index, origin_chunk,
 					    store_chunk);
 	if (!load_extends(l, origin_chunk, store_chunk)) {
@@ -930,7 +926,7 @@ static int open_store(struct cowsnap_state *s, struct cowsnap_target *ct,
 		.reformat = ct->params.features & COWSNAP_F_REFORMAT,
 		.origin_id = ct->params.origin_path,
 	};
-	struct loader l = { .s = s, .runs = s->mode == COWSNAP_MODE_ROW };
+	struct loader l = { .s = s };
 	u32 reason;
 	int r;
 
