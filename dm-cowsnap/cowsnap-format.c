@@ -286,6 +286,29 @@ const char *cowsnap_reason_name(u32 reason)
 	return name_of(names, ARRAY_SIZE(names), reason);
 }
 
+void cowsnap_entry_encode(struct cowsnap_disk_exception *e, u64 origin_chunk,
+			  u64 store_chunk, u32 len)
+{
+	e->origin_chunk = cpu_to_le64(origin_chunk |
+				      (u64)(len - 1) << COWSNAP_RUN_SHIFT);
+	e->store_chunk = cpu_to_le64(store_chunk);
+}
+
+u32 cowsnap_entry_decode(const struct cowsnap_disk_exception *e,
+			 u32 incompat_flags, u64 *origin_chunk,
+			 u64 *store_chunk)
+{
+	u64 o = le64_to_cpu(e->origin_chunk);
+
+	*store_chunk = le64_to_cpu(e->store_chunk);
+	if (!(incompat_flags & COWSNAP_FEATURE_INCOMPAT_RUNS)) {
+		*origin_chunk = o;
+		return 1;
+	}
+	*origin_chunk = o & COWSNAP_CHUNK_MASK;
+	return (u32)(o >> COWSNAP_RUN_SHIFT) + 1;
+}
+
 bool cowsnap_eb_damaged(int r)
 {
 	return r == -EILSEQ || r == -EBADMSG;
@@ -472,6 +495,13 @@ u64 cowsnap_data_index(const struct cowsnap_layout *l, u64 chunk)
 	if (off < l->meta_chunks)
 		return (u64)-1;
 	return area * l->data_chunks + off - l->meta_chunks;
+}
+
+bool cowsnap_data_run(const struct cowsnap_layout *l, u64 chunk, u32 len)
+{
+	u64 idx = cowsnap_data_index(l, chunk);
+
+	return idx != (u64)-1 && len <= l->data_chunks - idx % l->data_chunks;
 }
 
 u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks)

@@ -51,13 +51,24 @@ enum cowsnap_block_type {
 /*
  * Feature flags.  An unknown compat flag is ignored, an unknown compat_ro
  * flag makes the store read-only, an unknown incompat flag makes it
- * unusable.  None is defined in version 1; bit 0 of incompat is reserved
- * for several snapshots of one origin sharing one store.
+ * unusable.  Bit 0 of incompat is reserved for several snapshots of one
+ * origin sharing one store.
+ *
+ * INCOMPAT_RUNS: an exception entry may stand for a run of up to
+ * COWSNAP_RUN_MAX chunks, in a row on the origin and on the store; its
+ * length less one is kept in the top byte of origin_chunk
+ * (COWSNAP_RUN_SHIFT).  A store without it has one chunk per entry and a
+ * zero top byte.  Every store the module formats has it.
  */
+#define COWSNAP_FEATURE_INCOMPAT_MULTI_SNAP	BIT(0)
+#define COWSNAP_FEATURE_INCOMPAT_RUNS		BIT(1)
 #define COWSNAP_FEATURE_COMPAT_SUPP		0U
 #define COWSNAP_FEATURE_COMPAT_RO_SUPP		0U
-#define COWSNAP_FEATURE_INCOMPAT_SUPP		0U
-#define COWSNAP_FEATURE_INCOMPAT_MULTI_SNAP	BIT(0)
+#define COWSNAP_FEATURE_INCOMPAT_SUPP		COWSNAP_FEATURE_INCOMPAT_RUNS
+
+#define COWSNAP_RUN_SHIFT	56
+#define COWSNAP_RUN_MAX		256U
+#define COWSNAP_CHUNK_MASK	((1ULL << COWSNAP_RUN_SHIFT) - 1)
 
 enum cowsnap_disk_mode {
 	COWSNAP_DISK_MODE_COW = 1,
@@ -124,9 +135,13 @@ struct cowsnap_disk_sb {
 	__u8 reserved[304];		/* zero */
 } __packed;
 
-/* One exception: a chunk of the origin and where the store keeps it. */
+/*
+ * One exception entry: a chunk of the origin and where the store keeps
+ * it, or (INCOMPAT_RUNS) a run of chunks from there: see
+ * cowsnap_entry_decode().
+ */
 struct cowsnap_disk_exception {
-	__le64 origin_chunk;
+	__le64 origin_chunk;	/* run length - 1 in bits 56..63 (runs) */
 	__le64 store_chunk;
 } __packed;
 
@@ -271,6 +286,24 @@ int cowsnap_eb_pick(const struct cowsnap_eb_copy c[2]);
 /* Whether a decode error means a damaged block (not blank, not stale). */
 bool cowsnap_eb_damaged(int r);
 
+/*
+ * cowsnap_entry_encode() - an entry for the @len chunks (1..COWSNAP_RUN_MAX)
+ * from @origin_chunk (below 2^COWSNAP_RUN_SHIFT), kept from @store_chunk.
+ * A run longer than one chunk needs INCOMPAT_RUNS.
+ */
+void cowsnap_entry_encode(struct cowsnap_disk_exception *e, u64 origin_chunk,
+			  u64 store_chunk, u32 len);
+
+/*
+ * cowsnap_entry_decode() - the first origin and store chunks of entry @e
+ * of a store with @incompat_flags, and how many chunks it stands for.
+ * Without INCOMPAT_RUNS every entry is one chunk and its origin chunk all
+ * 64 bits (a set top byte is out of any origin's bounds).
+ */
+u32 cowsnap_entry_decode(const struct cowsnap_disk_exception *e,
+			 u32 incompat_flags, u64 *origin_chunk,
+			 u64 *store_chunk);
+
 /* Names of on-disk values ("unknown" when out of range). */
 const char *cowsnap_disk_mode_name(u32 mode);
 const char *cowsnap_disk_state_name(u32 state);
@@ -311,6 +344,12 @@ u64 cowsnap_data_chunk(const struct cowsnap_layout *l, u64 index);
  * superblock chunk or a metadata chunk.
  */
 u64 cowsnap_data_index(const struct cowsnap_layout *l, u64 chunk);
+
+/*
+ * Whether the @len store chunks from @chunk are data chunks in a row
+ * (one area's, with no metadata chunk among them).
+ */
+bool cowsnap_data_run(const struct cowsnap_layout *l, u64 chunk, u32 len);
 
 /* Data chunks that fit in a store of @store_chunks chunks. */
 u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks);

@@ -458,6 +458,62 @@ static void format_eb_running_csum(struct kunit *test)
 			(int)COWSNAP_EB_MAX_ENTRIES);
 }
 
+/*
+ * Run entries: the length rides in the top byte with INCOMPAT_RUNS; a
+ * single chunk is encoded as in a store without it; without the flag a
+ * set top byte is part of the (then out of range) origin chunk.
+ */
+static void format_entry_runs(struct kunit *test)
+{
+	const u32 runs = COWSNAP_FEATURE_INCOMPAT_RUNS;
+	struct cowsnap_disk_exception e;
+	u64 o, c;
+
+	cowsnap_entry_encode(&e, 12345, 678, 1);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(e.origin_chunk), 12345ULL);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(e.store_chunk), 678ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_entry_decode(&e, 0, &o, &c), 1U);
+	KUNIT_EXPECT_EQ(test, o, 12345ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_entry_decode(&e, runs, &o, &c), 1U);
+	KUNIT_EXPECT_EQ(test, o, 12345ULL);
+	KUNIT_EXPECT_EQ(test, c, 678ULL);
+
+	cowsnap_entry_encode(&e, COWSNAP_CHUNK_MASK, 9, COWSNAP_RUN_MAX);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(e.origin_chunk), ~0ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_entry_decode(&e, runs, &o, &c), 256U);
+	KUNIT_EXPECT_EQ(test, o, COWSNAP_CHUNK_MASK);
+	KUNIT_EXPECT_EQ(test, c, 9ULL);
+
+	cowsnap_entry_encode(&e, 7, 3, 2);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(e.origin_chunk), 7ULL | 1ULL << 56);
+	KUNIT_EXPECT_EQ(test, cowsnap_entry_decode(&e, runs, &o, &c), 2U);
+	KUNIT_EXPECT_EQ(test, o, 7ULL);
+	KUNIT_EXPECT_EQ(test, cowsnap_entry_decode(&e, 0, &o, &c), 1U);
+	KUNIT_EXPECT_EQ(test, o, 7ULL | 1ULL << 56);
+}
+
+/* A store with INCOMPAT_RUNS decodes; one with an unknown flag does not. */
+static void format_sb_runs_flag(struct kunit *test)
+{
+	struct cowsnap_sb *sb = kunit_kzalloc(test, sizeof(*sb), GFP_KERNEL);
+	struct cowsnap_sb *got = kunit_kzalloc(test, sizeof(*got), GFP_KERNEL);
+	u8 *b = block_alloc(test);
+	char err[COWSNAP_ERRLEN];
+
+	KUNIT_ASSERT_NOT_NULL(test, sb);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	sample_sb(sb);
+	sb->incompat_flags = COWSNAP_FEATURE_INCOMPAT_RUNS;
+	cowsnap_sb_encode(b, sb);
+	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, got, err), 0);
+	KUNIT_EXPECT_EQ(test, got->incompat_flags,
+			(u32)COWSNAP_FEATURE_INCOMPAT_RUNS);
+	sb->incompat_flags |= COWSNAP_FEATURE_INCOMPAT_MULTI_SNAP;
+	cowsnap_sb_encode(b, sb);
+	KUNIT_EXPECT_EQ(test, cowsnap_sb_decode(b, got, err), -EOPNOTSUPP);
+	KUNIT_EXPECT_STREQ(test, err, "unsupported incompat features: 0x1");
+}
+
 static struct kunit_case format_cases[] = {
 	KUNIT_CASE(format_sb_round_trip),
 	KUNIT_CASE(format_sb_blank_and_foreign),
@@ -466,6 +522,8 @@ static struct kunit_case format_cases[] = {
 	KUNIT_CASE(format_seeds_differ),
 	KUNIT_CASE(format_eb_round_trip),
 	KUNIT_CASE(format_eb_running_csum),
+	KUNIT_CASE(format_entry_runs),
+	KUNIT_CASE(format_sb_runs_flag),
 	{}
 };
 
@@ -528,6 +586,26 @@ static void layout_inverse(struct kunit *test)
 	}
 }
 
+/* A run of data chunks ends where the area's data chunks end. */
+static void layout_data_run(struct kunit *test)
+{
+	struct cowsnap_layout l;
+
+	cowsnap_layout_init(&l, 8);	/* data chunks 3..255, 258..510 */
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 3, 1));
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 3, 253));
+	KUNIT_EXPECT_FALSE(test, cowsnap_data_run(&l, 3, 254));
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 255, 1));
+	KUNIT_EXPECT_FALSE(test, cowsnap_data_run(&l, 255, 2));
+	KUNIT_EXPECT_FALSE(test, cowsnap_data_run(&l, 2, 1));
+	KUNIT_EXPECT_FALSE(test, cowsnap_data_run(&l, 0, 1));
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 258, 253));
+	cowsnap_layout_init(&l, 2048);	/* one metadata chunk, 128 * 253 data */
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 2, 256));
+	KUNIT_EXPECT_TRUE(test, cowsnap_data_run(&l, 1 + 128 * 253 - 255, 256));
+	KUNIT_EXPECT_FALSE(test, cowsnap_data_run(&l, 1 + 128 * 253 - 254, 256));
+}
+
 static void layout_capacity(struct kunit *test)
 {
 	struct cowsnap_layout l;
@@ -549,6 +627,7 @@ static struct kunit_case layout_cases[] = {
 	KUNIT_CASE(layout_small_chunks),
 	KUNIT_CASE(layout_large_chunks),
 	KUNIT_CASE(layout_inverse),
+	KUNIT_CASE(layout_data_run),
 	KUNIT_CASE(layout_capacity),
 	{}
 };
