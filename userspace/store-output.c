@@ -101,6 +101,8 @@ static void make_fields(struct fields *fs, const char *path,
 		add_num(fs, "data_chunks_used", s->data_used);
 		add_num(fs, "exception_blocks", s->blocks);
 		add_num(fs, "exceptions", s->nr_ex);
+		if (dump)
+			add_num(fs, "exception_entries", s->entries);
 		add_num(fs, "torn_copies", s->newer_copy_damaged);
 		add_num(fs, "stale_copies", s->stale_copies);
 	}

@@ -140,36 +140,58 @@ static int add_exception(struct cs_store_scan *s, uint64_t o, uint64_t c)
 	return 0;
 }
 
+/*
+ * Entry @i of block @eb: the run of @len chunks from @o on the origin and
+ * @c on the store must lie inside both, on data chunks in a row.
+ */
+static int check_entry(struct cs_store_scan *s, const struct cowsnap_layout *l,
+		       uint64_t eb, uint32_t i, uint64_t o, uint64_t c,
+		       uint32_t len)
+{
+	uint64_t last = c + len - 1;
+
+	if (o >= s->origin_chunks || len > s->origin_chunks - o)
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 " entry %u: origin chunk %" PRIu64 "%s beyond the origin (%" PRIu64 " chunks)",
+			       eb, i, o + len - 1,
+			       len > 1 ? " (end of a run)" : "",
+			       s->origin_chunks);
+	if (cowsnap_data_index(l, c) == (uint64_t)-1)
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " is not a data chunk",
+			       eb, i, c);
+	if (!cowsnap_data_run(l, c, len))
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 " entry %u: run of %u store chunks from %" PRIu64 " crosses metadata",
+			       eb, i, len, c);
+	if (last >= s->store_chunks)
+		return problem(s, -EUCLEAN,
+			       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " beyond the store (%" PRIu64 " chunks)",
+			       eb, i, last, s->store_chunks);
+	return 0;
+}
+
 /* The entries of the chosen copy of block @eb: bounds, then kept. */
 static int scan_entries(struct cs_store_scan *s, const struct cowsnap_layout *l,
 			uint64_t eb, const void *block, uint32_t nr)
 {
 	const struct cowsnap_disk_eb *d = block;
-	uint32_t i;
+	uint64_t o, c, idx;
+	uint32_t i, k, len;
 	int r;
 
 	for (i = 0; i < nr; i++) {
-		uint64_t o = le64toh(d->entries[i].origin_chunk);
-		uint64_t c = le64toh(d->entries[i].store_chunk);
-		uint64_t idx = cowsnap_data_index(l, c);
-
-		if (o >= s->origin_chunks)
-			return problem(s, -EUCLEAN,
-				       "exception block %" PRIu64 " entry %u: origin chunk %" PRIu64 " beyond the origin (%" PRIu64 " chunks)",
-				       eb, i, o, s->origin_chunks);
-		if (idx == (uint64_t)-1)
-			return problem(s, -EUCLEAN,
-				       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " is not a data chunk",
-				       eb, i, c);
-		if (c >= s->store_chunks)
-			return problem(s, -EUCLEAN,
-				       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " beyond the store (%" PRIu64 " chunks)",
-				       eb, i, c, s->store_chunks);
-		r = add_exception(s, o, c);
+		len = cowsnap_entry_decode(&d->entries[i], s->sb.incompat_flags,
+					   &o, &c);
+		r = check_entry(s, l, eb, i, o, c, len);
+		for (k = 0; !r && k < len; k++)
+			r = add_exception(s, o + k, c + k);
 		if (r)
 			return r;
-		if (idx + 1 > s->data_used)
-			s->data_used = idx + 1;
+		s->entries++;
+		idx = cowsnap_data_index(l, c) + len;
+		if (idx > s->data_used)
+			s->data_used = idx;
 	}
 	return 0;
 }

@@ -57,6 +57,7 @@ struct cs_store_scan {
 	uint64_t tail_eb;		/* the block being filled */
 	uint64_t newer_copy_damaged;	/* pairs whose other copy was torn */
 	uint64_t stale_copies;		/* copies of an earlier store or epoch */
+	uint64_t entries;		/* entries read: a chunk, or a run */
 	struct cs_exception *ex;	/* every exception, in commit order */
 	size_t nr_ex;
 	size_t cap_ex;			/* room in @ex */

@@ -458,6 +458,8 @@ t "check: one block, three exceptions" 0 "$(check_summary one 3 1 3 0 0)" "" che
 t "check: the newer copy of a pair wins" 0 "$(check_summary newer 3 1 3 0 0)" "" check st-newer
 t "check: a torn newer copy falls back to the older" 0 "$(check_summary torn 3 1 3 1 0)" "" check st-torn
 t "check: a full block and the next" 0 "$(check_summary two 257 2 257 0 0)" "" check st-two
+t "check: runs of 100, 1 and 10 chunks are 111 exceptions" 0 "$(check_summary runs 111 1 111 0 0)" "" check st-runs
+t "check: a row store without exceptions" 0 "$(check_summary empty-row 0 0 0 0 0 | sed 's/^mode  *cow$/mode              row/')" "" check st-empty-row
 t "check: a block of an earlier epoch is ignored" 0 "$(check_summary stale 0 0 0 0 1)" "" check st-stale
 t "check: an ended store" 0 "$(check_summary ended 0 0 0 0 0 ended fold)" "" check st-ended
 corrupt() {	# kind message
@@ -480,6 +482,10 @@ corrupt store-oob "exception block 0 entry 0: store chunk 600 beyond the store (
 corrupt store-twice "store chunk 3 used twice (origin chunks 0 and 2)"
 corrupt origin-twice "origin chunk 0 mapped twice (store chunks 3 and 5)"
 corrupt after-tail "exception block 0 is not full but block 1 is in use"
+corrupt run-oob "exception block 0 entry 1: origin chunk 1029 (end of a run) beyond the origin (1024 chunks)"
+corrupt run-meta "exception block 0 entry 0: run of 10 store chunks from 253 crosses metadata"
+corrupt run-twice "origin chunk 5 mapped twice (store chunks 8 and 13)"
+corrupt top-byte "exception block 0 entry 2: origin chunk 72057594037927938 beyond the origin (1024 chunks)"
 t "dump: every field and every exception" 0 "store             st-newer
 uuid              12345678-9abc-def0-6d6b-73746f726521
 mode              cow
@@ -507,6 +513,7 @@ data_chunks       506
 data_chunks_used  3
 exception_blocks  1
 exceptions        3
+exception_entries 3
 torn_copies       0
 stale_copies      0
 problem           -
@@ -514,6 +521,20 @@ exception_list    (origin chunk -> store chunk)
   0 -> 3
   1 -> 4
   2 -> 5" "" dump st-newer
+"$CS" dump st-runs >"$D/.out" 2>"$D/.err"
+rc=$?
+want=$( (seq 0 99 | awk '{print "  " $1 " -> " $1 + 3}'
+	 echo "  200 -> 103"
+	 seq 300 309 | awk '{print "  " $1 " -> " $1 - 300 + 104}') )
+if [ $rc = 0 ] && grep -qx 'incompat_flags    2' "$D/.out" &&
+   grep -qx 'exception_entries 3' "$D/.out" &&
+   grep -qx 'exceptions        111' "$D/.out" &&
+   [ "$(sed -n '/^exception_list/,$p' "$D/.out" | tail -n +2)" = "$want" ]; then
+	ok "dump: three run entries listed as their 111 chunks, in order"
+else
+	not_ok "dump of st-runs: exit code $rc"
+	diag <"$D/.out"
+fi
 "$CS" dump --json st-two >"$D/.out" 2>"$D/.err"
 rc=$?
 n=$(grep -c '"origin_chunk"' "$D/.out")

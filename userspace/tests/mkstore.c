@@ -72,6 +72,33 @@ static void set_entry(unsigned char *b, uint32_t i, uint64_t o, uint64_t c)
 	d->hdr.csum = htole32(cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED));
 }
 
+/*
+ * A store with INCOMPAT_RUNS, and block 0 holding the runs @r (origin
+ * chunk, data index, length; @nr of them) in copy 1, generation 2.
+ */
+static void put_runs(struct image *im, const uint64_t (*r)[3], uint32_t nr)
+{
+	struct cowsnap_disk_exception e[8];
+	uint64_t blocknr = cowsnap_eb_blocknr(&im->l, 0, 1);
+	uint32_t i;
+
+	im->sb.incompat_flags = COWSNAP_FEATURE_INCOMPAT_RUNS;
+	im->nr = 0;
+	put_sb(im);
+	for (i = 0; i < nr; i++)
+		cowsnap_entry_encode(&e[i], r[i][0],
+				     cowsnap_data_chunk(&im->l, r[i][1]),
+				     r[i][2]);
+	cowsnap_eb_encode(new_block(im, blocknr), blocknr, 2,
+			  cowsnap_sb_nonce(&im->sb), 1, e, nr);
+}
+
+/* Runs: 100 chunks, a single one, 10 chunks; then four damaged ways. */
+static const uint64_t runs[][3] = { {0, 0, 100}, {200, 100, 1}, {300, 101, 10} };
+static const uint64_t run_oob[][3] = { {0, 0, 2}, {1000, 2, 30} };
+static const uint64_t run_meta[][3] = { {0, 250, 10} };
+static const uint64_t run_twice[][3] = { {0, 0, 10}, {5, 10, 1} };
+
 static void damage(unsigned char *b)
 {
 	b[200] ^= 0x5a;
@@ -81,6 +108,7 @@ static const char *const kinds[] = {
 	"blank", "empty", "one", "newer", "torn", "two", "stale", "ended",
 	"bad-sb", "foreign", "both-damaged", "origin-oob", "meta-chunk",
 	"store-oob", "store-twice", "origin-twice", "after-tail",
+	"empty-row", "runs", "run-oob", "run-meta", "run-twice", "top-byte",
 };
 
 static int build(struct image *im, const char *kind)
@@ -132,6 +160,22 @@ static int build(struct image *im, const char *kind)
 	} else if (!strcmp(kind, "after-tail")) {
 		put_eb(im, 0, 1, 2, 3, 0);
 		put_eb(im, 1, 1, 3, 3, COWSNAP_EB_MAX_ENTRIES);
+	} else if (!strcmp(kind, "empty-row")) {
+		im->sb.mode = COWSNAP_DISK_MODE_ROW;
+		im->nr = 0;
+		put_sb(im);
+	} else if (!strcmp(kind, "runs")) {
+		put_runs(im, runs, ARRAY_SIZE(runs));
+	} else if (!strcmp(kind, "run-oob")) {
+		put_runs(im, run_oob, ARRAY_SIZE(run_oob));
+	} else if (!strcmp(kind, "run-meta")) {
+		put_runs(im, run_meta, ARRAY_SIZE(run_meta));
+	} else if (!strcmp(kind, "run-twice")) {
+		put_runs(im, run_twice, ARRAY_SIZE(run_twice));
+	} else if (!strcmp(kind, "top-byte")) {
+		/* no INCOMPAT_RUNS: a run's length reads as a huge chunk */
+		set_entry(put_eb(im, 0, 1, 2, 3, 0), 2,
+			  2 | 1ULL << COWSNAP_RUN_SHIFT, 5);
 	} else {
 		return -1;
 	}
