@@ -405,16 +405,8 @@ static void release_waiters(struct cowsnap_state *s, struct bio_list *bios,
 /* Add the exceptions of the run @p to the next commit. */
 static int add_run(struct cowsnap_state *s, struct cowsnap_pending *p)
 {
-	u32 i;
-	int r;
-
-	for (i = 0; i < p->len; i++) {
-		r = cowsnap_store_add(s->store, p->origin_chunk + i,
-				      p->store_chunk + i);
-		if (r)
-			return r;
-	}
-	return 0;
+	return cowsnap_store_add_run(s->store, p->origin_chunk, p->store_chunk,
+				     p->len);
 }
 
 /*

@@ -30,8 +30,12 @@ struct cowsnap_store {
 	u64 exceptions;			/* committed */
 	u64 uncommitted;		/* added since the last commit */
 	bool failed;			/* a metadata write failed */
+	bool runs;			/* entries may be runs (INCOMPAT_RUNS) */
 
-	/* The tail exception block: the one being filled. */
+	/*
+	 * The tail exception block: the one being filled.  Its last entry
+	 * may still grow (a run), so the running checksum stops before it.
+	 */
 	u64 tail_eb;
 	u32 tail_copy;			/* copy holding its latest version */
 	u32 tail_nr;
@@ -40,6 +44,16 @@ struct cowsnap_store {
 	u32 tail_csum_nr;
 	bool tail_dirty;		/* entries not yet written */
 	struct cowsnap_disk_exception *tail;
+
+	/*
+	 * Where cowsnap_store_read_log() stopped: exception @log_pos (in
+	 * commit order, counting chunks) is chunk @log_off of entry
+	 * @log_entry of exception block @log_eb.
+	 */
+	u64 log_pos;
+	u64 log_eb;
+	u32 log_entry;
+	u32 log_off;
 };
 
 /* Whole chunks on the store device now. */
@@ -52,6 +66,15 @@ static u64 device_chunks(struct cowsnap_store *st)
 static u64 metadata_blocks(struct cowsnap_store *st)
 {
 	return 1 + 2 * (READ_ONCE(st->tail_eb) + !!READ_ONCE(st->tail_nr));
+}
+
+/* The next cowsnap_store_read_log() starts from the top of the log. */
+static void log_rewind(struct cowsnap_store *st)
+{
+	st->log_pos = 0;
+	st->log_eb = 0;
+	st->log_entry = 0;
+	st->log_off = 0;
 }
 
 /* Exception block @eb becomes the tail, empty, never written. */
@@ -99,6 +122,8 @@ static int format_store(struct cowsnap_store *st, char **error)
 
 	memset(sb, 0, sizeof(*sb));
 	sb->version = COWSNAP_FORMAT_VERSION;
+	sb->incompat_flags = COWSNAP_FEATURE_INCOMPAT_RUNS;
+	st->runs = true;
 	generate_random_uuid(sb->uuid);
 	sb->mode = st->p.mode;
 	sb->state = COWSNAP_DISK_STATE_VALID;
@@ -183,39 +208,61 @@ static bool eb_on_store(struct cowsnap_store *st, u64 eb)
 	       bdev_nr_sectors(st->p.bdev);
 }
 
-static int load_entries(struct cowsnap_store *st, u64 eb, const void *block,
+/*
+ * The chunks entry @e stands for, its first origin and store chunks in
+ * *@o and *@c; 0 if it lies outside the origin or off a run of data
+ * chunks.
+ */
+static u32 decode_entry(struct cowsnap_store *st,
+			const struct cowsnap_disk_exception *e, u64 *o, u64 *c)
+{
+	u64 origin_chunks = cowsnap_nr_chunks(st->p.origin_sectors,
+					      ilog2(st->p.chunk_sectors));
+	u32 len = cowsnap_entry_decode(e, st->sb.incompat_flags, o, c);
+
+	if (*o >= origin_chunks || len > origin_chunks - *o ||
+	    !cowsnap_data_run(&st->layout, *c, len)) {
+		DMERR("%s: exception %llu -> %llu (%u chunks) out of bounds",
+		      st->p.name, *o, *c, len);
+		return 0;
+	}
+	return len;
+}
+
+/*
+ * Load the @nr entries of exception block @block, whose first chunk is
+ * exception @pos in commit order: those the merge cursor has not passed.
+ * Returns the number of chunks, or a negative error.
+ */
+static int load_entries(struct cowsnap_store *st, u64 pos, const void *block,
 			u32 nr, cowsnap_store_load_fn load, void *ctx,
 			u64 *max_data)
 {
-	u64 first = eb * COWSNAP_EB_MAX_ENTRIES;
 	const struct cowsnap_disk_eb *d = block;
-	u64 origin_chunks = cowsnap_nr_chunks(st->p.origin_sectors,
-					      ilog2(st->p.chunk_sectors));
-	u32 i;
+	u32 i, k, len, chunks = 0;
+	u64 o, c;
 	int r;
 
 	for (i = 0; i < nr; i++) {
-		u64 o = le64_to_cpu(d->entries[i].origin_chunk);
-		u64 c = le64_to_cpu(d->entries[i].store_chunk);
-		u64 idx = cowsnap_data_index(&st->layout, c);
-
-		if (o >= origin_chunks || idx == (u64)-1) {
-			DMERR("%s: exception %llu -> %llu out of bounds",
-			      st->p.name, o, c);
+		len = decode_entry(st, &d->entries[i], &o, &c);
+		if (!len)
 			return -EBADMSG;
-		}
-		if (idx + 1 > *max_data)
-			*max_data = idx + 1;
-		if (first + i < st->sb.merge_cursor)
-			continue;	/* merged into the origin already */
-		r = load(ctx, o, c);
-		if (r) {
-			DMERR("%s: exception %llu -> %llu: %s", st->p.name, o,
-			      c, r == -EEXIST ? "chunk mapped twice" : "cannot load");
-			return r == -EEXIST ? -EBADMSG : r;
+		*max_data = max(*max_data,
+				cowsnap_data_index(&st->layout, c) + len);
+		for (k = 0; k < len; k++, chunks++) {
+			if (pos + chunks < st->sb.merge_cursor)
+				continue;	/* merged into the origin already */
+			r = load(ctx, o + k, c + k);
+			if (r) {
+				DMERR("%s: exception %llu -> %llu: %s",
+				      st->p.name, o + k, c + k,
+				      r == -EEXIST ? "chunk mapped twice" :
+						     "cannot load");
+				return r == -EEXIST ? -EBADMSG : r;
+			}
 		}
 	}
-	return 0;
+	return chunks;
 }
 
 /* After the tail, no later exception block may hold a valid copy. */
@@ -260,19 +307,19 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	}
 	st->tail_eb = eb;
 	st->generation = max(st->generation, c[pick].generation);
-	r = load_entries(st, eb, st->buf + pick * COWSNAP_BLOCK_SIZE,
+	r = load_entries(st, st->exceptions, st->buf + pick * COWSNAP_BLOCK_SIZE,
 			 c[pick].r, load, ctx, max_data);
-	if (r)
+	if (r < 0)
 		return r;
-	st->exceptions += c[pick].r;
+	st->exceptions += r;
 	*tail = c[pick].r < COWSNAP_EB_MAX_ENTRIES;
 	st->tail_copy = pick;
 	st->tail_nr = c[pick].r;
 	memcpy(st->tail, ((struct cowsnap_disk_eb *)(st->buf +
 	       pick * COWSNAP_BLOCK_SIZE))->entries,
 	       st->tail_nr * sizeof(*st->tail));
-	st->tail_csum = cowsnap_eb_entries_csum(0, st->tail, st->tail_nr);
-	st->tail_csum_nr = st->tail_nr;
+	st->tail_csum = 0;		/* write_tail() computes it */
+	st->tail_csum_nr = 0;
 	return 0;
 }
 
@@ -285,6 +332,7 @@ static int recover(struct cowsnap_store *st, cowsnap_store_load_fn load,
 
 	st->nonce = cowsnap_sb_nonce(&st->sb);
 	st->generation = st->sb.generation;
+	st->runs = st->sb.incompat_flags & COWSNAP_FEATURE_INCOMPAT_RUNS;
 	for (eb = 0; !tail && eb_on_store(st, eb); eb++) {
 		r = recover_eb(st, eb, load, ctx, &max_data, &tail);
 		if (r)
@@ -507,6 +555,7 @@ static int write_tail(struct cowsnap_store *st)
 {
 	u32 copy = st->tail_copy ^ 1;
 	u64 blocknr = cowsnap_eb_blocknr(&st->layout, st->tail_eb, copy);
+	u32 last = st->tail_nr - 1;	/* may still grow: not in tail_csum */
 	int r;
 
 	if (st->failed)
@@ -514,11 +563,12 @@ static int write_tail(struct cowsnap_store *st)
 	/* One checksum update per write, over the entries added since */
 	st->tail_csum = cowsnap_eb_entries_csum(st->tail_csum,
 						&st->tail[st->tail_csum_nr],
-						st->tail_nr - st->tail_csum_nr);
-	st->tail_csum_nr = st->tail_nr;
+						last - st->tail_csum_nr);
+	st->tail_csum_nr = last;
 	cowsnap_eb_encode_csum(st->buf, blocknr, ++st->generation, st->nonce,
 			       st->sb.snapshot_id, st->tail, st->tail_nr,
-			       st->tail_csum);
+			       cowsnap_eb_entries_csum(st->tail_csum,
+						       &st->tail[last], 1));
 	r = store_io(st, WRITE_DURABLE, blocknr, 1);
 	if (r) {
 		st->failed = true;
@@ -531,15 +581,34 @@ static int write_tail(struct cowsnap_store *st)
 	return 0;
 }
 
-int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
-		      u64 store_chunk)
+/*
+ * Grow the tail's last entry by up to @len chunks if the run from
+ * @origin_chunk, @store_chunk carries it on.  Returns the chunks taken.
+ */
+static u32 extend_last(struct cowsnap_store *st, u64 origin_chunk,
+		       u64 store_chunk, u32 len)
+{
+	struct cowsnap_disk_exception *e = &st->tail[st->tail_nr - 1];
+	u64 o, c;
+	u32 n;
+
+	if (!st->runs || !st->tail_nr)
+		return 0;
+	n = cowsnap_entry_decode(e, st->sb.incompat_flags, &o, &c);
+	if (o + n != origin_chunk || c + n != store_chunk ||
+	    n == COWSNAP_RUN_MAX)
+		return 0;
+	len = min(len, COWSNAP_RUN_MAX - n);
+	cowsnap_entry_encode(e, o, c, n + len);
+	return len;
+}
+
+/* Add a new entry for up to @len chunks; returns the chunks taken. */
+static int add_entry(struct cowsnap_store *st, u64 origin_chunk,
+		     u64 store_chunk, u32 len)
 {
 	int r;
 
-	if (st->p.transient) {
-		st->uncommitted++;
-		return 0;
-	}
 	if (st->tail_nr == COWSNAP_EB_MAX_ENTRIES) {
 		if (st->tail_dirty) {
 			r = write_tail(st);
@@ -548,12 +617,41 @@ int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
 		}
 		empty_tail(st, st->tail_eb + 1);
 	}
-	st->tail[st->tail_nr].origin_chunk = cpu_to_le64(origin_chunk);
-	st->tail[st->tail_nr].store_chunk = cpu_to_le64(store_chunk);
+	len = st->runs ? min(len, COWSNAP_RUN_MAX) : 1;
+	cowsnap_entry_encode(&st->tail[st->tail_nr], origin_chunk, store_chunk,
+			     len);
 	st->tail_nr++;
-	st->tail_dirty = true;
-	st->uncommitted++;
+	return len;
+}
+
+int cowsnap_store_add_run(struct cowsnap_store *st, u64 origin_chunk,
+			  u64 store_chunk, u32 len)
+{
+	int n;
+
+	if (st->p.transient) {
+		st->uncommitted += len;
+		return 0;
+	}
+	while (len) {
+		n = extend_last(st, origin_chunk, store_chunk, len);
+		if (!n)
+			n = add_entry(st, origin_chunk, store_chunk, len);
+		if (n < 0)
+			return n;
+		st->tail_dirty = true;
+		st->uncommitted += n;
+		origin_chunk += n;
+		store_chunk += n;
+		len -= n;
+	}
 	return 0;
+}
+
+int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
+		      u64 store_chunk)
+{
+	return cowsnap_store_add_run(st, origin_chunk, store_chunk, 1);
 }
 
 int cowsnap_store_commit(struct cowsnap_store *st)
@@ -624,6 +722,7 @@ int cowsnap_store_drop(struct cowsnap_store *st)
 	st->uncommitted = 0;
 	empty_tail(st, 0);
 	st->tail_dirty = false;
+	log_rewind(st);
 	spin_lock_irq(&st->alloc_lock);
 	WRITE_ONCE(st->next_data, 0);
 	spin_unlock_irq(&st->alloc_lock);
@@ -657,12 +756,10 @@ int cowsnap_store_end(struct cowsnap_store *st, u32 op)
 	return update_sb(st);
 }
 
-int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
-			   u64 *origin_chunks, u64 *store_chunks, u32 max)
+/* The latest copy of exception block @eb, and its entries, in st->buf. */
+static int read_log_block(struct cowsnap_store *st, u64 eb,
+			  const struct cowsnap_disk_eb **d)
 {
-	u64 eb = div_u64(pos, COWSNAP_EB_MAX_ENTRIES);
-	u32 i = pos - eb * COWSNAP_EB_MAX_ENTRIES, n = 0;
-	const struct cowsnap_disk_eb *d;
 	struct cowsnap_eb_copy c[2];
 	int r, pick;
 
@@ -674,10 +771,56 @@ int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
 		      st->p.name, eb, c[0].err, c[1].err);
 		return -EBADMSG;
 	}
-	d = st->buf + pick * COWSNAP_BLOCK_SIZE;
-	for (; i < (u32)c[pick].r && n < max; i++, n++) {
-		origin_chunks[n] = le64_to_cpu(d->entries[i].origin_chunk);
-		store_chunks[n] = le64_to_cpu(d->entries[i].store_chunk);
+	*d = st->buf + pick * COWSNAP_BLOCK_SIZE;
+	return c[pick].r;
+}
+
+/*
+ * Walk the entries of exception block @d (@nr of them) from the log
+ * cursor on, skipping the chunks before @pos and then taking up to @max
+ * into the arrays.  Returns how many were taken, or -EBADMSG.
+ */
+static int walk_log(struct cowsnap_store *st, const struct cowsnap_disk_eb *d,
+		    u32 nr, u64 pos, u64 *origin_chunks, u64 *store_chunks,
+		    u32 max)
+{
+	u32 len, skip, n = 0;
+	u64 o, c;
+
+	for (; st->log_entry < nr && n < max; st->log_entry++, st->log_off = 0) {
+		len = decode_entry(st, &d->entries[st->log_entry], &o, &c);
+		if (!len || st->log_off >= len)
+			return -EBADMSG;	/* changed since it was loaded */
+		skip = min_t(u64, len - st->log_off, pos - st->log_pos);
+		st->log_off += skip;
+		st->log_pos += skip;
+		for (; st->log_off < len && n < max; st->log_off++, n++) {
+			origin_chunks[n] = o + st->log_off;
+			store_chunks[n] = c + st->log_off;
+			st->log_pos++;
+		}
+		if (st->log_off < len)
+			break;		/* @max taken: the entry goes on */
 	}
 	return n;
+}
+
+int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
+			   u64 *origin_chunks, u64 *store_chunks, u32 max)
+{
+	const struct cowsnap_disk_eb *d;
+	int nr, n;
+
+	if (pos < st->log_pos)		/* a merge started again */
+		log_rewind(st);
+	for (;;) {
+		nr = read_log_block(st, st->log_eb, &d);
+		if (nr < 0)
+			return nr;
+		n = walk_log(st, d, nr, pos, origin_chunks, store_chunks, max);
+		if (n || st->log_entry < nr || nr < COWSNAP_EB_MAX_ENTRIES)
+			return n;	/* something, or the end of the log */
+		st->log_eb++;
+		st->log_entry = 0;
+	}
 }

@@ -83,9 +83,17 @@ u32 cowsnap_store_alloc_run(struct cowsnap_store *st, u32 n, u64 *chunk);
 u64 cowsnap_store_free_chunks(struct cowsnap_store *st);
 
 /*
- * cowsnap_store_add() - append an exception to the next commit.
- * Returns -ENOMEM only if the batch buffer cannot grow.
+ * cowsnap_store_add_run() - append the exceptions of @len chunks, in a
+ * row from @origin_chunk on the origin and from @store_chunk on the
+ * store, to the next commit.  A store with INCOMPAT_RUNS keeps them in
+ * as few entries as it can, growing the last entry when the run carries
+ * it on; others, one entry per chunk.  Returns 0, or the error of a
+ * full tail block's write (the store then accepts no more commits).
  */
+int cowsnap_store_add_run(struct cowsnap_store *st, u64 origin_chunk,
+			  u64 store_chunk, u32 len);
+
+/* cowsnap_store_add() - cowsnap_store_add_run() of one chunk. */
 int cowsnap_store_add(struct cowsnap_store *st, u64 origin_chunk,
 		      u64 store_chunk);
 
@@ -142,9 +150,13 @@ int cowsnap_store_merge_advance(struct cowsnap_store *st, u64 cursor);
 int cowsnap_store_end(struct cowsnap_store *st, u32 op);
 
 /*
- * cowsnap_store_read_log() - read exceptions from position @pos (in
- * commit order) to the end of the exception block holding it, at most
- * @max.  Returns how many, or a negative error.  Persistent stores only.
+ * cowsnap_store_read_log() - read exceptions, a chunk each, from
+ * position @pos (in commit order, counting chunks, as the merge cursor
+ * does) to the end of the exception block holding it, at most @max.
+ * Returns how many (0 at the end of the log), or a negative error.
+ * Reading on from where the last call stopped reads one block; reading
+ * from an earlier position walks the log from its start.  Persistent
+ * stores only.
  */
 int cowsnap_store_read_log(struct cowsnap_store *st, u64 pos,
 			   u64 *origin_chunks, u64 *store_chunks, u32 max);

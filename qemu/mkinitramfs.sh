@@ -3,10 +3,11 @@
 #
 # It holds busybox-static, dmsetup, fio, e2fsprogs, kmod, util-linux's
 # losetup, GNU cmp and dd, the cowsnap tool, lw-replay (the crash
-# scenario's log replayer), the test scripts, the libraries they load,
-# the kernel modules the tests use and dm-cowsnap built for that kernel
-# (qemu/build-module.sh must have run).  Written uncompressed, which
-# every kernel here unpacks and TCG unpacks fastest.
+# scenario's log replayer), mkstore (store images), the test scripts,
+# the libraries they load, the kernel modules the tests use and
+# dm-cowsnap built for that kernel (qemu/build-module.sh must have run).
+# Written uncompressed, which every kernel here unpacks and TCG unpacks
+# fastest.
 #
 # Usage: mkinitramfs.sh <kernel> <output.cpio>
 set -euo pipefail
@@ -59,6 +60,13 @@ cc -O2 -Wall -Wextra -Werror -I"$top/userspace" -o "$out.lw-replay" \
 	"$top/tests/vm/lw-replay.c" "$top/userspace/fdio.c"
 copy_with_libs "$out.lw-replay" /usr/bin/lw-replay
 rm -f "$out.lw-replay"
+# The store-image fixture (userspace/tests/mkstore.c), for stores made
+# as an earlier format wrote them.
+cc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$top/userspace" \
+	-I"$top/dm-cowsnap" -o "$out.mkstore" "$top/userspace/tests/mkstore.c" \
+	"$top/dm-cowsnap/cowsnap-format.c" "$top/userspace/crc32c.c"
+copy_with_libs "$out.mkstore" /usr/bin/mkstore
+rm -f "$out.mkstore"
 
 if [ -x "$top/userspace/cowsnap" ]; then
 	copy_with_libs "$top/userspace/cowsnap" /usr/sbin/cowsnap

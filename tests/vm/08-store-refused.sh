@@ -16,11 +16,12 @@ dd if=/dev/urandom of=/dev/mapper/cs_o bs=1M count=16 conv=fsync 2>/dev/null
 read_range /dev/mapper/cs_o 0 $OLEN >/tmp/ref
 LIVE="0 $OLEN cowsnap /dev/mapper/cs_o $ST cow 8 live"
 
-# 300 first writes: exception block 0 full, block 1 in use.
+# 300 first writes, last chunk first (no two in a row, so 300 entries):
+# exception block 0 full, block 1 in use.
 dm_create cs_live "$LIVE"
 c=0
 while [ $c -lt 300 ]; do
-	dd if=/dev/urandom of=/dev/mapper/cs_live bs=4k seek=$c count=1 conv=fsync 2>/dev/null
+	dd if=/dev/urandom of=/dev/mapper/cs_live bs=4k seek=$((299 - c)) count=1 conv=fsync 2>/dev/null
 	c=$((c + 1))
 done
 dmsetup remove cs_live
