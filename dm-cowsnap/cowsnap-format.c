@@ -504,6 +504,28 @@ bool cowsnap_data_run(const struct cowsnap_layout *l, u64 chunk, u32 len)
 	return idx != (u64)-1 && len <= l->data_chunks - idx % l->data_chunks;
 }
 
+int cowsnap_entry_check(const struct cowsnap_layout *l, u64 origin_chunks,
+			u64 origin_chunk, u64 store_chunk, u32 len, char *err)
+{
+	if (origin_chunk >= origin_chunks || len > origin_chunks - origin_chunk)
+		snprintf(err, COWSNAP_ERRLEN,
+			 "origin chunk %llu%s beyond the origin (%llu chunks)",
+			 (unsigned long long)(origin_chunk + len - 1),
+			 len > 1 ? " (end of a run)" : "",
+			 (unsigned long long)origin_chunks);
+	else if (cowsnap_data_index(l, store_chunk) == (u64)-1)
+		snprintf(err, COWSNAP_ERRLEN,
+			 "store chunk %llu is not a data chunk",
+			 (unsigned long long)store_chunk);
+	else if (!cowsnap_data_run(l, store_chunk, len))
+		snprintf(err, COWSNAP_ERRLEN,
+			 "run of %u store chunks from %llu crosses metadata",
+			 len, (unsigned long long)store_chunk);
+	else
+		return 0;
+	return -EBADMSG;
+}
+
 u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks)
 {
 	u64 areas, rest;

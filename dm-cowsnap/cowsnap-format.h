@@ -351,6 +351,16 @@ u64 cowsnap_data_index(const struct cowsnap_layout *l, u64 chunk);
  */
 bool cowsnap_data_run(const struct cowsnap_layout *l, u64 chunk, u32 len);
 
+/*
+ * cowsnap_entry_check() - whether the run of @len chunks from
+ * @origin_chunk on an origin of @origin_chunks chunks, kept from
+ * @store_chunk, lies inside the origin and on data chunks in a row.
+ * Returns 0, or -EBADMSG with a message in @err (COWSNAP_ERRLEN bytes).
+ * The store device's size is not checked here.
+ */
+int cowsnap_entry_check(const struct cowsnap_layout *l, u64 origin_chunks,
+			u64 origin_chunk, u64 store_chunk, u32 len, char *err);
+
 /* Data chunks that fit in a store of @store_chunks chunks. */
 u64 cowsnap_data_capacity(const struct cowsnap_layout *l, u64 store_chunks);
 

@@ -30,7 +30,6 @@ struct cowsnap_store {
 	u64 exceptions;			/* committed */
 	u64 uncommitted;		/* added since the last commit */
 	bool failed;			/* a metadata write failed */
-	bool runs;			/* entries may be runs (INCOMPAT_RUNS) */
 
 	/*
 	 * The tail exception block: the one being filled.  Its last entry
@@ -66,6 +65,12 @@ static u64 device_chunks(struct cowsnap_store *st)
 static u64 metadata_blocks(struct cowsnap_store *st)
 {
 	return 1 + 2 * (READ_ONCE(st->tail_eb) + !!READ_ONCE(st->tail_nr));
+}
+
+/* Whether entries may be runs (INCOMPAT_RUNS). */
+static bool has_runs(struct cowsnap_store *st)
+{
+	return st->sb.incompat_flags & COWSNAP_FEATURE_INCOMPAT_RUNS;
 }
 
 /* The next cowsnap_store_read_log() starts from the top of the log. */
@@ -123,7 +128,6 @@ static int format_store(struct cowsnap_store *st, char **error)
 	memset(sb, 0, sizeof(*sb));
 	sb->version = COWSNAP_FORMAT_VERSION;
 	sb->incompat_flags = COWSNAP_FEATURE_INCOMPAT_RUNS;
-	st->runs = true;
 	generate_random_uuid(sb->uuid);
 	sb->mode = st->p.mode;
 	sb->state = COWSNAP_DISK_STATE_VALID;
@@ -219,11 +223,12 @@ static u32 decode_entry(struct cowsnap_store *st,
 	u64 origin_chunks = cowsnap_nr_chunks(st->p.origin_sectors,
 					      ilog2(st->p.chunk_sectors));
 	u32 len = cowsnap_entry_decode(e, st->sb.incompat_flags, o, c);
+	char err[COWSNAP_ERRLEN];
 
-	if (*o >= origin_chunks || len > origin_chunks - *o ||
-	    !cowsnap_data_run(&st->layout, *c, len)) {
-		DMERR("%s: exception %llu -> %llu (%u chunks) out of bounds",
-		      st->p.name, *o, *c, len);
+	if (cowsnap_entry_check(&st->layout, origin_chunks, *o, *c, len,
+				err)) {
+		DMERR("%s: exception %llu -> %llu: %s", st->p.name, *o, *c,
+		      err);
 		return 0;
 	}
 	return len;
@@ -332,7 +337,6 @@ static int recover(struct cowsnap_store *st, cowsnap_store_load_fn load,
 
 	st->nonce = cowsnap_sb_nonce(&st->sb);
 	st->generation = st->sb.generation;
-	st->runs = st->sb.incompat_flags & COWSNAP_FEATURE_INCOMPAT_RUNS;
 	for (eb = 0; !tail && eb_on_store(st, eb); eb++) {
 		r = recover_eb(st, eb, load, ctx, &max_data, &tail);
 		if (r)
@@ -592,7 +596,7 @@ static u32 extend_last(struct cowsnap_store *st, u64 origin_chunk,
 	u64 o, c;
 	u32 n;
 
-	if (!st->runs || !st->tail_nr)
+	if (!has_runs(st) || !st->tail_nr)
 		return 0;
 	n = cowsnap_entry_decode(e, st->sb.incompat_flags, &o, &c);
 	if (o + n != origin_chunk || c + n != store_chunk ||
@@ -617,7 +621,7 @@ static int add_entry(struct cowsnap_store *st, u64 origin_chunk,
 		}
 		empty_tail(st, st->tail_eb + 1);
 	}
-	len = st->runs ? min(len, COWSNAP_RUN_MAX) : 1;
+	len = has_runs(st) ? min(len, COWSNAP_RUN_MAX) : 1;
 	cowsnap_entry_encode(&st->tail[st->tail_nr], origin_chunk, store_chunk,
 			     len);
 	st->tail_nr++;

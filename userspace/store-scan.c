@@ -142,28 +142,20 @@ static int add_exception(struct cs_store_scan *s, uint64_t o, uint64_t c)
 
 /*
  * Entry @i of block @eb: the run of @len chunks from @o on the origin and
- * @c on the store must lie inside both, on data chunks in a row.
+ * @c on the store must lie inside both (cowsnap_entry_check(), then the
+ * store device's size), on data chunks in a row.
  */
 static int check_entry(struct cs_store_scan *s, const struct cowsnap_layout *l,
 		       uint64_t eb, uint32_t i, uint64_t o, uint64_t c,
 		       uint32_t len)
 {
 	uint64_t last = c + len - 1;
+	char why[COWSNAP_ERRLEN];
 
-	if (o >= s->origin_chunks || len > s->origin_chunks - o)
+	if (cowsnap_entry_check(l, s->origin_chunks, o, c, len, why))
 		return problem(s, -EUCLEAN,
-			       "exception block %" PRIu64 " entry %u: origin chunk %" PRIu64 "%s beyond the origin (%" PRIu64 " chunks)",
-			       eb, i, o + len - 1,
-			       len > 1 ? " (end of a run)" : "",
-			       s->origin_chunks);
-	if (cowsnap_data_index(l, c) == (uint64_t)-1)
-		return problem(s, -EUCLEAN,
-			       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " is not a data chunk",
-			       eb, i, c);
-	if (!cowsnap_data_run(l, c, len))
-		return problem(s, -EUCLEAN,
-			       "exception block %" PRIu64 " entry %u: run of %u store chunks from %" PRIu64 " crosses metadata",
-			       eb, i, len, c);
+			       "exception block %" PRIu64 " entry %u: %s",
+			       eb, i, why);
 	if (last >= s->store_chunks)
 		return problem(s, -EUCLEAN,
 			       "exception block %" PRIu64 " entry %u: store chunk %" PRIu64 " beyond the store (%" PRIu64 " chunks)",
