@@ -400,6 +400,7 @@ const struct cowsnap_mode_ops cowsnap_cow_ops = {
 	.discard = cow_discard,
 	.handle = handle_bio,
 	.write_now = cow_write_now,
+	.probe_elsewhere = true,
 	.process = cow_process,
 	.commit = cow_commit,
 	.drain = cow_drain,

@@ -146,6 +146,11 @@ struct cowsnap_mode_ops {
 	 * first write @bio, parked
 	 */
 	void (*write_now)(struct cowsnap_state *s, struct bio *bio);
+	/*
+	 * first writes gain from the worker's gathering (each needs a
+	 * commit): the pass for map()'s probe runs on another CPU
+	 */
+	bool probe_elsewhere;
 	/* worker: background work, every pass */
 	void (*process)(struct cowsnap_state *s);
 	/* worker: make every exception added so far durable */
@@ -357,7 +362,8 @@ struct cowsnap_state {
 	atomic_t first_writes;		/* first writes mapped, not ended */
 	unsigned int pass_off;		/* first writes left to the worker */
 	unsigned int pass_probe;	/* map()'s passes since a probe (pass_lock) */
-	bool spread;			/* worker busy (worker writes; READ_ONCE()) */
+	unsigned int probe_shift;	/* probes PASS_PROBE << it apart (READ_ONCE()) */
+	bool spread;			/* worker busy (pass_lock; READ_ONCE()) */
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
