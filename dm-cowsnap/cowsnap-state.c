@@ -17,7 +17,8 @@
 #define PENDING_POOL_MIN	16
 /*
  * The worker is sent to another CPU from SPREAD_COPIES copies in flight,
- * or if its last pass that found parked bios found SPREAD_BIOS.
+ * if its last pass that found parked bios found SPREAD_BIOS, or for a
+ * copy-on-write probe of map()'s (probe_due()).
  */
 #define SPREAD_COPIES		4
 #define SPREAD_BIOS		4
