@@ -363,7 +363,7 @@ struct cowsnap_state {
 	unsigned int pass_off;		/* first writes left to the worker */
 	unsigned int pass_probe;	/* map()'s passes since a probe (pass_lock) */
 	unsigned int probe_shift;	/* probes PASS_PROBE << it apart (READ_ONCE()) */
-	bool spread;			/* worker busy (pass_lock; READ_ONCE()) */
+	bool spread;			/* next pass elsewhere (pass_lock; READ_ONCE()) */
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
