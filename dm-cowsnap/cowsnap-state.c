@@ -925,6 +925,7 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	INIT_LIST_HEAD(&s->written);
 	INIT_LIST_HEAD(&s->copy_queue);
 	INIT_LIST_HEAD(&s->copy_reads);
+	INIT_LIST_HEAD(&s->copies_kept);
 	bio_list_init(&s->merge_wait);
 	bio_list_init(&s->held);
 	bio_list_init(&s->nospace);
@@ -1044,6 +1045,7 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 		destroy_workqueue(s->wq);
 	if (s->kcopyd)
 		dm_kcopyd_client_destroy(s->kcopyd);
+	cowsnap_free_copies(s);
 	cowsnap_free_copier(s);
 	if (s->copy_io)
 		dm_io_client_destroy(s->copy_io);

@@ -367,10 +367,12 @@ struct cowsnap_state {
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next eight fields */
+	spinlock_t lock;		/* protects the next ten fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
 	struct list_head copied;	/* pending exceptions whose copy ended */
 	struct list_head copy_reads;	/* copies to write (cowsnap-copy.c) */
+	struct list_head copies_kept;	/* for reuse (cowsnap-copy.c) */
+	unsigned int copies_kept_nr;	/* on copies_kept */
 	struct list_head written;	/* row: whole-chunk writes that ended */
 	unsigned int written_nr;	/* on written */
 	struct bio_list merge_wait;	/* bios of the merge batch's chunks */
@@ -503,6 +505,7 @@ u32 cowsnap_run_length(const struct cowsnap_pending *p);
 
 /* cowsnap-copy.c: the copies that fill pending exceptions. */
 bool cowsnap_start_copies(struct cowsnap_state *s);
+void cowsnap_free_copies(struct cowsnap_state *s);
 void cowsnap_chunk_regions(struct cowsnap_state *s, u64 origin_chunk,
 			   u64 store_chunk, u32 nr, struct dm_io_region *origin,
 			   struct dm_io_region *store);
