@@ -104,7 +104,13 @@ static bool worker_idle(struct cowsnap_state *s)
  * the probe, to see whether more come meanwhile.  The first probe comes
  * PASS_PROBE passes after the submitter was last seen with others in
  * flight, each next one twice as late as the last, up to
- * PASS_PROBE << PROBE_SHIFT_MAX.
+ * PASS_PROBE << PROBE_SHIFT_MAX; a new state, whose submitter is not
+ * known yet, probes at once.  A copy-on-write probe's commit is held
+ * until a second first write comes, or HOLD_US (hold_commit() in
+ * cowsnap-cow.c): else the worker could end it before the submitter
+ * sent the next, and at queue depth 32 map() did the first 94 first
+ * writes of a run (31 when the first probe found more) one by one, a
+ * commit each (4 KiB chunks, 11 runs in two VMs).
  */
 #define PASS_OFF		256
 #define PASS_PROBE		32
@@ -117,10 +123,13 @@ static bool worker_idle(struct cowsnap_state *s)
  */
 static bool alone_in_flight(struct cowsnap_state *s, struct cowsnap_bio *pb)
 {
-	unsigned int off;
+	unsigned int off, n;
 
 	pb->first = true;
-	if (atomic_inc_return(&s->first_writes) > 1) {
+	n = atomic_inc_return(&s->first_writes);
+	if (n > READ_ONCE(s->fw_seen))
+		WRITE_ONCE(s->fw_seen, n);	/* for hold_commit() */
+	if (n > 1) {
 		WRITE_ONCE(s->pass_off, PASS_OFF);
 		if (READ_ONCE(s->probe_shift))
 			WRITE_ONCE(s->probe_shift, 0);
@@ -154,6 +163,7 @@ static bool probe_due(struct cowsnap_state *s)
 	if (++s->pass_probe < PASS_PROBE << shift)
 		return false;
 	s->pass_probe = 0;
+	s->probing = true;
 	if (shift < PROBE_SHIFT_MAX)
 		WRITE_ONCE(s->probe_shift, shift + 1);
 	if (s->mode_ops->probe_elsewhere)
@@ -241,6 +251,17 @@ void cowsnap_wake_worker(struct cowsnap_state *s)
 	    READ_ONCE(s->spread))
 		cpu = cowsnap_next_cpu();
 	queue_work_on(cpu, s->wq, &s->worker);
+}
+
+/* A commit was held long enough (hold_commit()): let the worker go on. */
+static enum hrtimer_restart hold_expired(struct hrtimer *t)
+{
+	struct cowsnap_state *s = container_of(t, struct cowsnap_state,
+					       hold_timer);
+
+	WRITE_ONCE(s->hold_expired, true);
+	cowsnap_wake_worker(s);
+	return HRTIMER_NORESTART;
 }
 
 /* Process context: one worker pass after the caller's request.  Sleeps. */
@@ -338,11 +359,16 @@ void cowsnap_clip_run_after(struct cowsnap_state *s, struct bio *bio,
 void cowsnap_defer_bio_whole(struct cowsnap_state *s, struct bio *bio)
 {
 	unsigned long flags;
+	bool wake;
 
 	spin_lock_irqsave(&s->lock, flags);
 	bio_list_add(&s->deferred, bio);
+	/* A first write wakes a worker holding a commit only with enough */
+	wake = !cowsnap_pb(bio)->first ||
+	       atomic_read(&s->first_writes) >= s->hold_wake;
 	spin_unlock_irqrestore(&s->lock, flags);
-	cowsnap_wake_worker(s);
+	if (wake)
+		cowsnap_wake_worker(s);
 }
 
 /* Leave @bio to the worker; trimmed to one chunk first (see above). */
@@ -934,6 +960,9 @@ static void init_fields(struct cowsnap_state *s, struct cowsnap_target *ct)
 	mutex_init(&s->pass_lock);
 	init_waitqueue_head(&s->batch_wait);
 	INIT_DELAYED_WORK(&s->waker, waker_fn);
+	hrtimer_init(&s->hold_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	s->hold_timer.function = hold_expired;
+	s->pass_probe = PASS_PROBE - 1;	/* a new state probes at once */
 	INIT_LIST_HEAD(&s->views);
 	mutex_init(&s->views_lock);
 	INIT_WORK(&s->worker, worker_fn);
@@ -1037,6 +1066,7 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 		cowsnap_phase_stop(s);
 		s->commit_requested = true;
 		cowsnap_run_worker(s);
+		hrtimer_cancel(&s->hold_timer);
 		cancel_delayed_work_sync(&s->waker);
 		flush_workqueue(s->wq);
 		s->mode_ops->drain(s);

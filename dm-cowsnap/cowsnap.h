@@ -32,6 +32,7 @@
 #include <linux/percpu-refcount.h>
 #include <linux/completion.h>
 #include <linux/wait.h>
+#include <linux/hrtimer.h>
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
@@ -364,11 +365,24 @@ struct cowsnap_state {
 	unsigned int pass_probe;	/* map()'s passes since a probe (pass_lock) */
 	unsigned int probe_shift;	/* probes PASS_PROBE << it apart (READ_ONCE()) */
 	bool spread;			/* next pass elsewhere (pass_lock; READ_ONCE()) */
+	bool probing;			/* a probe is parked (pass_lock) */
+	/*
+	 * Commits held back (cowsnap-cow.c, hold_commit()): the most first
+	 * writes seen in flight, hints read racily, and the hold's timer.
+	 */
+	unsigned int fw_seen;		/* since the window began */
+	unsigned int fw_peak;		/* in the last window */
+	unsigned int hold_window;	/* commits since it began (pass_lock) */
+	bool hold_armed;		/* hold_timer runs (pass_lock) */
+	bool hold_expired;		/* set by hold_timer (READ_ONCE()) */
+	struct hrtimer hold_timer;
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
 	mempool_t pending_pool;
 
-	spinlock_t lock;		/* protects the next ten fields */
+	spinlock_t lock;		/* protects the next eleven fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
+	/* while a commit is held: first writes in flight that wake the worker */
+	unsigned int hold_wake;		/* 0: none is held, any bio wakes it */
 	struct list_head copied;	/* pending exceptions whose copy ended */
 	struct list_head copy_reads;	/* copies to write (cowsnap-copy.c) */
 	struct list_head copies_kept;	/* for reuse (cowsnap-copy.c) */
