@@ -314,12 +314,13 @@ static int commit_batch(struct cowsnap_state *s, struct list_head *batch)
  * in flight, the worker leaves those copied on the copied list, and
  * first writes parked meanwhile do not wake it until that half is in
  * flight, or HOLD_US have passed: one commit then carries them all
- * (29.5-30.5 per commit, almost none carrying one).  A probe of map()'s is held
- * the same way until a second first write comes.  Held writes are not
- * acknowledged yet, so a flush needs nothing; nothing is held once a
- * commit is asked for (suspend, destruction), in a phase other than the
- * mode's own, or for an invalid snapshot.  "Lately": the most seen in
- * this window of HOLD_WINDOW commits or the one before.
+ * (29.5-30.5 per commit, almost none carrying one).  A probe of map()'s
+ * is held the same way until a second first write comes.  Held writes
+ * are not acknowledged yet, so a flush needs nothing; nothing is held
+ * once a commit is asked for (suspend, destruction), in a phase other
+ * than the mode's own, or for an invalid snapshot.  "Lately": the most
+ * seen in this window of HOLD_WINDOW commits or the one before.  A
+ * hold is on while hold_wake is set: it is at least 1 then.
  */
 #define HOLD_US		200
 #define HOLD_WINDOW	64
@@ -328,9 +329,10 @@ static bool hold_commit(struct cowsnap_state *s)
 {
 	unsigned int seen = max(READ_ONCE(s->fw_peak), READ_ONCE(s->fw_seen));
 	unsigned int wake = s->probing ? 2 : seen / 2;
+	bool armed = s->hold_wake;	/* the worker's own: read unlocked */
 	bool held;
 
-	if ((s->hold_armed && READ_ONCE(s->hold_expired)) ||
+	if ((armed && READ_ONCE(s->hold_expired)) ||
 	    atomic_read(&s->first_writes) >= wake || s->commit_requested ||
 	    READ_ONCE(s->suspending) || s->ops != s->mode_ops ||
 	    !cowsnap_valid(s))
@@ -340,8 +342,7 @@ static bool hold_commit(struct cowsnap_state *s)
 	if (held)
 		s->hold_wake = wake;
 	spin_unlock_irq(&s->lock);
-	if (held && !s->hold_armed) {
-		s->hold_armed = true;
+	if (held && !armed) {
 		WRITE_ONCE(s->hold_expired, false);
 		hrtimer_start(&s->hold_timer, ns_to_ktime(HOLD_US * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL);
@@ -359,9 +360,8 @@ static void end_hold(struct cowsnap_state *s)
 	bool parked;
 
 	s->probing = false;
-	if (!s->hold_armed)
+	if (!s->hold_wake)	/* the worker's own: read unlocked */
 		return;
-	s->hold_armed = false;
 	hrtimer_try_to_cancel(&s->hold_timer);
 	spin_lock_irq(&s->lock);
 	s->hold_wake = 0;

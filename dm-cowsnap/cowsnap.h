@@ -373,7 +373,6 @@ struct cowsnap_state {
 	unsigned int fw_seen;		/* since the window began */
 	unsigned int fw_peak;		/* in the last window */
 	unsigned int hold_window;	/* commits since it began (pass_lock) */
-	bool hold_armed;		/* hold_timer runs (pass_lock) */
 	bool hold_expired;		/* set by hold_timer (READ_ONCE()) */
 	struct hrtimer hold_timer;
 	struct delayed_work waker;	/* row: queue_if_full timeouts */
@@ -381,8 +380,12 @@ struct cowsnap_state {
 
 	spinlock_t lock;		/* protects the next eleven fields */
 	struct bio_list deferred;	/* bios map() left to the worker */
-	/* while a commit is held: first writes in flight that wake the worker */
-	unsigned int hold_wake;		/* 0: none is held, any bio wakes it */
+	/*
+	 * While a commit is held: the first writes in flight that wake the
+	 * worker; 0: none is held, any bio wakes it.  Written by the worker
+	 * only (pass_lock too), which reads it without the lock.
+	 */
+	unsigned int hold_wake;
 	struct list_head copied;	/* pending exceptions whose copy ended */
 	struct list_head copy_reads;	/* copies to write (cowsnap-copy.c) */
 	struct list_head copies_kept;	/* for reuse (cowsnap-copy.c) */
