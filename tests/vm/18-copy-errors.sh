@@ -49,7 +49,8 @@ write_chunks() {
 	while [ $c -le $LAST ]; do
 		fio --name=w --filename=/dev/mapper/cs_live --rw=write --bs="$1" \
 		    --size="$1" --offset=$((c * 4096)) --direct=1 --thread \
-		    --ioengine=psync --buffer_pattern=0x$(printf %02x $c) --output=/dev/null &
+		    --ioengine=psync --buffer_pattern=0x$(printf %02x $c) --eta=never \
+		    --output=/dev/null &
 		eval "pid_$c=$!"
 		pids="$pids $!"
 		if [ $c != $BAD1 ] && [ $c != $BAD2 ]; then
