@@ -6,7 +6,8 @@
 #   job     scenarios, kunit, kunit+scenarios, demo, bench or shell
 #           (see qemu/guest/init)
 #   filter  for scenarios: globs of test names, comma-separated (default
-#           all); for bench: "quick" for the reduced set
+#           all), "!GLOB" to leave some out; for bench: "quick" for the
+#           reduced set
 #
 # Environment:
 #   COWSNAP_TIMEOUT  seconds before the VM is killed (default 1200)
