@@ -18,7 +18,7 @@
 #                    vCPU's state (Documentation/testing.rst, "Faults of
 #                    the emulator"); single runs the scenarios as fast
 #   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
-#   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 917504)
+#   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 1179648)
 #
 # Three virtio disks backed by sparse files are attached: vda, vdb (1 GiB
 # each) and vdc (2 GiB).  The kernel console goes to <rundir>/console.log,
@@ -53,15 +53,15 @@ accel="-accel tcg,thread=$tcg_thread"
 # sched_clock patches kernel text, and a guest CPU then hit a stale int3
 # in sched_clock_cpu() ("Oops: int3", 6.12, 10-row-data, 2026-12-02).
 # TCG's TSC follows the host clock, so it is reliable; skip the watchdog.
-# The bench job (tests/bench/bench.sh) wants an 896 MiB RAM disk (origin,
-# store, thin-pool metadata and a reference slice side by side) and
-# every slab cache on its own (slub_nomerge) so that /proc/slabinfo shows
-# the module's caches.
-rd_kib=524288 extra=
-[ "$job" = bench ] && rd_kib=${COWSNAP_BENCH_RD_KIB:-917504} extra=slub_nomerge
+# The bench job (tests/bench/bench.sh) wants a 1152 MiB RAM disk (origin,
+# store, thin-pool metadata, a reference slice and a reference store side
+# by side), so more memory, and every slab cache on its own
+# (slub_nomerge) so that /proc/slabinfo shows the module's caches.
+rd_kib=524288 extra= mem_mib=2048
+[ "$job" = bench ] && rd_kib=${COWSNAP_BENCH_RD_KIB:-1179648} extra=slub_nomerge mem_mib=3072
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 brd.rd_nr=1 brd.rd_size=$rd_kib cowsnap.job=$job cowsnap.filter=$filter acpi=noirq tsc=reliable $extra ${COWSNAP_APPEND:-}"
 # shellcheck disable=SC2206
-qemu=(qemu-system-x86_64 $accel -cpu max -smp 2 -m 2048 -no-reboot
+qemu=(qemu-system-x86_64 $accel -cpu max -smp 2 -m $mem_mib -no-reboot
       -kernel "$VMLINUZ" -initrd "$rundir/initramfs.cpio" -append "$cmdline"
       -drive "file=$rundir/disk0.img,format=raw,if=virtio,cache=unsafe"
       -drive "file=$rundir/disk1.img,format=raw,if=virtio,cache=unsafe"

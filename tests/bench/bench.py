@@ -4,12 +4,13 @@
   bench.py JOBLOG OUTDIR [--no-chart]
 
 Reads the records tests/bench/bench.sh prints (@@bench, @@fio ... @@end,
-@@beside ... @@end, @@io, @@op, @@mem, @@na, @@fail), takes the median of
-every figure over the runs, computes ratios against the raw device,
-dm-snapshot (same chunk size) and dm-thin, and against raw measured
-beside the figure (right before and after it, on a slice of its own),
-checks the targets (printed, never asserted; those against raw by the
-raw beside, where there is one) and
+@@beside ... @@end, @@snapbeside ... @@end, @@io, @@op, @@mem, @@na,
+@@fail), takes the median of every figure over the runs, computes ratios
+against the raw device, dm-snapshot (same chunk size) and dm-thin, and
+against raw or a fresh dm-snapshot measured beside the figure (right
+before and after it, on slices of their own), checks the targets
+(printed, never asserted; those against raw and dm-snapshot by the
+reference beside, where there is one) and
 writes OUTDIR/results.json, OUTDIR/results.md and, with gnuplot,
 OUTDIR/ratios.png (throughput of each configuration over raw).  Prints
 results.md.  Python 3 standard library only.
@@ -60,8 +61,8 @@ def mode(cfg):
 
 def parse(lines):
     """The guest's records, by kind."""
-    d = {'meta': {}, 'fio': {}, 'beside': {}, 'io': {}, 'op': {}, 'mem': {},
-         'na': {}, 'fail': [], 'notes': []}
+    d = {'meta': {}, 'fio': {}, 'beside': {}, 'snapbeside': {}, 'io': {},
+         'op': {}, 'mem': {}, 'na': {}, 'fail': [], 'notes': []}
     body = None
     for line in lines:
         line = line.rstrip('\r\n')
@@ -73,7 +74,7 @@ def parse(lines):
                     if key[3] == 'fio':
                         d['fio'].setdefault(key[:2], {})[key[2]] = js
                     else:	# before and after: a list
-                        d['beside'].setdefault(key[:2], {}) \
+                        d[key[3]].setdefault(key[:2], {}) \
                             .setdefault(key[2], []).append(js)
                 except ValueError as e:
                     d['fail'].append((key[0], key[1], key[2],
@@ -87,7 +88,7 @@ def parse(lines):
             continue
         if w[0] == '@@bench':
             d['meta'] = dict(x.split('=', 1) for x in w[1:] if '=' in x)
-        elif w[0] in ('@@fio', '@@beside') and len(w) == 4:
+        elif w[0] in ('@@fio', '@@beside', '@@snapbeside') and len(w) == 4:
             body = ((w[1], w[2], int(w[3]), w[0][2:]), [])
         elif w[0] == '@@io' and len(w) in (6, 8):
             io = [int(x) for x in w[4:]]  # requests: not in older logs
@@ -138,10 +139,10 @@ def workload_bs(workload):
     return 1 << 20 if '1m' in workload else 4096
 
 
-def beside_value(d, cfg, what, run, workload):
-    """Raw measured beside a figure (before and after it): their mean, or
-    None."""
-    js = d['beside'].get((cfg, what), {}).get(run)
+def beside_value(d, cfg, what, run, workload, kind='beside'):
+    """Raw (kind 'beside') or dm-snapshot ('snapbeside') measured beside a
+    figure (before and after it): their mean, or None."""
+    js = d[kind].get((cfg, what), {}).get(run)
     if not js:
         return None
     return statistics.mean(fio_figures(j, workload)[0] for j in js)
@@ -189,6 +190,9 @@ def rows_of(d):
                     'requests_per_write': [reqs.get(r) for r in ids],
                     'raw_beside': [beside_value(d, cfg, wl, r, wl)
                                    for r in ids],
+                    'dmsnap_beside': [beside_value(d, cfg, wl, r, wl,
+                                                   'snapbeside')
+                                      for r in ids],
                 },
             })
     return rows
@@ -212,10 +216,11 @@ def paired(r, base_row, key):
     return [(mine[k], theirs[k]) for k in sorted(mine) if k in theirs]
 
 
-def beside_pairs(samples):
-    """(figure, raw beside it) of each run that has both."""
+def beside_pairs(samples, ref='raw'):
+    """(figure, the reference @ref measured beside it) of each run that
+    has both."""
     return [(a, b) for a, b in zip(samples['value'],
-                                   samples.get('raw_beside', []))
+                                   samples.get(f'{ref}_beside', []))
             if a is not None and b]
 
 
@@ -238,6 +243,8 @@ def add_ratios(rows):
             else ratio(r['value'], base(THIN, wl)),
             'lin': None if plain else ratio(r['value'], base(LIN, wl)),
             'raw_beside': median(a / b for a, b in beside_pairs(r['samples'])),
+            'dmsnap_beside': median(a / b for a, b in
+                                    beside_pairs(r['samples'], 'dmsnap')),
         }
         r['targets'] = targets(r, {'raw': by.get(('raw', wl)),
                                    'dmsnap': by.get((dms, wl)),
@@ -248,9 +255,9 @@ def targets(r, refs):
     """The targets that apply to a row: text, met (by the medians, or
     None), and in how many of the runs both have the row met it against
     the same run of its reference (refs: the raw, dm-snapshot and dm-thin
-    rows of the workload).  A target against raw goes by the raw beside
-    the figure where it was measured: met if the median of the runs'
-    ratios is."""
+    rows of the workload).  A target against raw or dm-snapshot goes by
+    that reference measured beside the figure where it was: met if the
+    median of the runs' ratios is."""
     cfg, wl, rt = r['config'], r['workload'], r['ratio']
     out = []
 
@@ -260,9 +267,10 @@ def targets(r, refs):
                     'runs': len(per_run)})
 
     def at_least(text, ref, limit):
-        pairs = beside_pairs(r['samples']) if ref == 'raw' else []
+        pairs = (beside_pairs(r['samples'], ref)
+                 if ref in ('raw', 'dmsnap') else [])
         if pairs:
-            add(text, rt['raw_beside'] >= limit,
+            add(text, rt[f'{ref}_beside'] >= limit,
                 [a / b >= limit for a, b in pairs])
             return
         x = rt[ref]
@@ -476,7 +484,9 @@ def report(d):
               'same run of the reference.  × raw beside: against raw '
               'measured on a slice of its own right before and right '
               'after the figure (their mean), the median of the runs\' '
-              'ratios; the targets against raw go by it where it was '
+              'ratios; × dm-snapshot beside: the same, against a fresh '
+              'dm-snapshot of a slice of its own; the targets against '
+              'raw and dm-snapshot go by these where they were '
               'measured.')
     for note in d['notes']:
         md.append('')
@@ -484,8 +494,9 @@ def report(d):
     md.append('')
     md.append('| configuration | workload | result | p50 µs | p99 µs | '
               'I/O per byte written | I/O requests per write | × raw | '
-              '× raw beside | × dm-snapshot | × dm-thin | target | verdict |')
-    md.append('|' + ' --- |' * 13)
+              '× raw beside | × dm-snapshot | × dm-snapshot beside | '
+              '× dm-thin | target | verdict |')
+    md.append('|' + ' --- |' * 14)
     for r in rows:
         tg = r['targets']
         md.append('| ' + ' | '.join([
@@ -497,12 +508,13 @@ def report(d):
             if r['workload'].startswith('w') else '',
             fmt_ratio(r['ratio']['raw']), fmt_ratio(r['ratio']['raw_beside']),
             fmt_ratio(r['ratio']['dmsnap']),
+            fmt_ratio(r['ratio']['dmsnap_beside']),
             fmt_ratio(r['ratio']['thin']),
             '; '.join(t['target'] for t in tg),
             '; '.join(run_verdict(t) for t in tg),
         ]) + ' |')
     for cfg, why in d['na'].items():
-        md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 10)
+        md.append(f'| {cfg} | all | n/a ({why}) |' + ' |' * 11)
     stacked = [r for r in rows if r['ratio']['lin'] is not None and
                any(t['target'].endswith('x raw') for t in r['targets'])]
     if stacked:

@@ -24,6 +24,12 @@
 #                                        (WHAT: the workload; for a
 #                                        merge, the operation and 1 MiB
 #                                        sequential writes of MIB)
+#   @@snapbeside CONFIG WHAT RUN         then fio's JSON, then @@end: the
+#                                        same first-write job on a fresh
+#                                        dm-snapshot of the reference
+#                                        slice, right before and right
+#                                        after a figure with a target
+#                                        against dm-snapshot
 #   @@mem CONFIG EXCEPTIONS RUN STAGE key=value...   /proc/meminfo and
 #                                        slab caches: before, created, filled
 #   @@na CONFIG REASON                   a configuration that cannot run
@@ -59,11 +65,13 @@ else
 fi
 # Layout of the disk: origin (C MiB), store (C + 32 MiB: room for
 # metadata), thin-pool metadata (16 MiB), the reference slice (C MiB: raw
-# measured beside cowsnap, see beside()); the thin pool's data device
-# spans origin and store (never in use at the same time).
+# measured beside cowsnap, see beside()), the reference store (C + 32
+# MiB: dm-snapshot of the reference slice measured beside cowsnap, see
+# snap_beside()); the thin pool's data device spans origin and store
+# (never in use at the same time).
 ram_mib=$(( $(blockdev --getsz $DISK) / MIB ))
 C_WANTED=$C
-max_c=$(( (ram_mib - 48) / 3 ))
+max_c=$(( (ram_mib - 80) / 4 ))
 [ "$C" -gt "$max_c" ] && C=$max_c
 [ "$R" -gt "$C" ] && R=$C
 O=$C S=$((C + 32))
@@ -137,6 +145,37 @@ beside() {
 	fi
 }
 
+# snap_beside CFG WHAT RUN RW BS DEPTH MIB: the same first-write job on
+# a fresh dm-snapshot of the reference slice, with the chunk size of
+# CFG, which stays set up meanwhile.  The figures a target compares with
+# dm-snapshot's moved by up to 2.5 times between the runs of one bench
+# (dm-snapshot's row minutes away): as for raw, the reference measured
+# right before and right after a figure shares its spell.
+snap_beside() {
+	rcs=$(( $(chunk_of "$1") * 2 ))
+	zero_head /dev/mapper/bn_rs
+	if dm_create bn_ro "0 $((C * MIB)) snapshot-origin /dev/mapper/bn_r" &&
+	   dm_create bn_rsnap "0 $((C * MIB)) snapshot /dev/mapper/bn_r /dev/mapper/bn_rs P $rcs" &&
+	   dmsetup suspend bn_ro && dmsetup resume bn_ro &&
+	   fio_job /dev/mapper/bn_ro "$4" "$5" "$6" "$7M" /tmp/beside.json; then
+		echo "@@snapbeside $1 $2 $3"
+		cat /tmp/beside.json
+		echo "@@end"
+	else
+		echo "@@fail $1 snapbeside-$2 $3 $(kmsg) $(tail -1 /tmp/fio.err)"
+	fi
+	down bn_rsnap bn_ro
+}
+
+# snap_target CFG WORKLOAD: whether the figure has a target against
+# dm-snapshot (CoW first writes, 4 KiB chunks).
+snap_target() {
+	case $1:$2 in
+	cow4:*_first) return 0 ;;
+	esac
+	return 1
+}
+
 # raw_target CFG WORKLOAD: whether the figure has a target against raw
 # (cowsnap: writes to copied chunks and snapshot reads, every row write).
 raw_target() {
@@ -146,10 +185,14 @@ raw_target() {
 	return 1
 }
 
-# measure_beside: measure's arguments; raw beside it, before and after,
-# when the figure has a target against raw.
+# measure_beside: measure's arguments; raw or dm-snapshot beside it,
+# before and after, when the figure has a target against that.
 measure_beside() {
-	if raw_target "$1" "$2"; then
+	if snap_target "$1" "$2"; then
+		snap_beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}"
+		measure "$@"
+		snap_beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}"
+	elif raw_target "$1" "$2"; then
 		beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}" "${9:-1}"
 		measure "$@"
 		beside "$1" "$2" "$3" "$5" "$6" "$7" "${8:-$R}" "${9:-1}"
@@ -344,12 +387,13 @@ mem() {	# CFG N RUN
 set -u
 # Every block of the slices written up front: brd allocates a page on
 # its first write, a sparse file on the host a block.
-dd if=/dev/zero of=$DISK bs=1M count=$((O + S + 16 + C)) 2>/dev/null
+dd if=/dev/zero of=$DISK bs=1M count=$((O + S + 16 + C + C + 32)) 2>/dev/null
 dm_create bn_o "0 $OLEN linear $DISK 0" &&
 dm_create bn_s "0 $((S * MIB)) linear $DISK $OLEN" &&
 dm_create bn_tm "0 $((16 * MIB)) linear $DISK $(((O + S) * MIB))" &&
 dm_create bn_td "0 $(((O + S) * MIB)) linear $DISK 0" &&
-dm_create bn_r "0 $((C * MIB)) linear $DISK $(((O + S + 16) * MIB))" || exit 1
+dm_create bn_r "0 $((C * MIB)) linear $DISK $(((O + S + 16) * MIB))" &&
+dm_create bn_rs "0 $(((C + 32) * MIB)) linear $DISK $(((O + S + 16 + C) * MIB))" || exit 1
 fio_job /dev/mapper/bn_o randwrite 4k 1 "${R}M"	# warm up: not counted
 
 for run in $(seq 1 $RUNS); do
@@ -376,7 +420,7 @@ for run in $(seq 1 $RUNS); do
 		tear_down
 	done
 done
-down bn_r bn_td bn_tm bn_s bn_o
+down bn_rs bn_r bn_td bn_tm bn_s bn_o
 
 for run in $(seq 1 $RUNS); do
 	for m in $MEM; do
