@@ -267,8 +267,7 @@ def targets(r, refs):
                     'runs': len(per_run)})
 
     def at_least(text, ref, limit):
-        pairs = (beside_pairs(r['samples'], ref)
-                 if ref in ('raw', 'dmsnap') else [])
+        pairs = beside_pairs(r['samples'], ref)
         if pairs:
             add(text, rt[f'{ref}_beside'] >= limit,
                 [a / b >= limit for a, b in pairs])

@@ -113,6 +113,8 @@ fio_job() {
 	    --output-format=json --output="${6:-/tmp/fill.json}" >/tmp/fio.err 2>&1
 }
 fill() { fio_job "$1" write 1M 1 "${2}M"; }	# DEV MIB
+# fio_record KIND CFG WHAT RUN FILE: fio's JSON in FILE as a record.
+fio_record() { echo "@@$1 $2 $3 $4"; cat "$5"; echo "@@end"; }
 
 # measure CFG WORKLOAD RUN DEV RW BS DEPTH [MIB [LOOPS]]: a fio run over
 # MIB (R), LOOPS times (1), with its record and the I/O on the devices
@@ -120,9 +122,7 @@ fill() { fio_job "$1" write 1M 1 "${2}M"; }	# DEV MIB
 measure() {
 	io0=$(sectors_io $UNDER)
 	if fio_job "$4" "$5" "$6" "$7" "${8:-$R}M" /tmp/fio.json "${9:-1}"; then
-		echo "@@fio $1 $2 $3"
-		cat /tmp/fio.json
-		echo "@@end"
+		fio_record fio "$1" "$2" "$3" /tmp/fio.json
 		echo "@@io $1 $2 $3 $(sectors_io $UNDER | awk -v a="$io0" '{split(a, b, " "); print $1 - b[1], $2 - b[2], $3 - b[3], $4 - b[4]}')"
 	else
 		echo "@@fail $1 $2 $3 fio: $(tail -1 /tmp/fio.err)"
@@ -137,9 +137,7 @@ measure() {
 # run, minutes away.
 beside() {
 	if fio_job /dev/mapper/bn_r "$4" "$5" "$6" "$7M" /tmp/beside.json "${8:-1}"; then
-		echo "@@beside $1 $2 $3"
-		cat /tmp/beside.json
-		echo "@@end"
+		fio_record beside "$1" "$2" "$3" /tmp/beside.json
 	else
 		echo "@@fail $1 beside-$2 $3 fio: $(tail -1 /tmp/fio.err)"
 	fi
@@ -152,15 +150,10 @@ beside() {
 # (dm-snapshot's row minutes away): as for raw, the reference measured
 # right before and right after a figure shares its spell.
 snap_beside() {
-	rcs=$(( $(chunk_of "$1") * 2 ))
-	zero_head /dev/mapper/bn_rs
-	if dm_create bn_ro "0 $((C * MIB)) snapshot-origin /dev/mapper/bn_r" &&
-	   dm_create bn_rsnap "0 $((C * MIB)) snapshot /dev/mapper/bn_r /dev/mapper/bn_rs P $rcs" &&
-	   dmsetup suspend bn_ro && dmsetup resume bn_ro &&
+	if dmsnap_up bn_ro bn_rsnap /dev/mapper/bn_r /dev/mapper/bn_rs \
+		     $(( $(chunk_of "$1") * 2 )) &&
 	   fio_job /dev/mapper/bn_ro "$4" "$5" "$6" "$7M" /tmp/beside.json; then
-		echo "@@snapbeside $1 $2 $3"
-		cat /tmp/beside.json
-		echo "@@end"
+		fio_record snapbeside "$1" "$2" "$3" /tmp/beside.json
 	else
 		echo "@@fail $1 snapbeside-$2 $3 $(kmsg) $(tail -1 /tmp/fio.err)"
 	fi
@@ -216,10 +209,8 @@ set_up() {
 		LIVE=/dev/mapper/bn_live SNAP=/dev/mapper/bn_live UNDER=bn_o
 		return 0 ;;
 	dmsnap*)
-		zero_head /dev/mapper/bn_s
-		dm_create bn_live "0 $OLEN snapshot-origin /dev/mapper/bn_o" &&
-		dm_create bn_snap "0 $OLEN snapshot /dev/mapper/bn_o /dev/mapper/bn_s P $cs" &&
-		origin_resplit || return 1
+		dmsnap_up bn_live bn_snap /dev/mapper/bn_o /dev/mapper/bn_s $cs ||
+			return 1
 		UNDER="bn_o bn_s" ;;
 	thin*)
 		zero_head /dev/mapper/bn_tm
@@ -247,9 +238,19 @@ set_up() {
 	LIVE=/dev/mapper/bn_live SNAP=/dev/mapper/bn_snap
 }
 # snapshot-origin learns the chunk size it splits writes at when it is
-# resumed: resume it once the snapshot exists (as LVM does), or a write
-# that spans chunks makes an exception for its first chunk only.
-origin_resplit() { dmsetup suspend bn_live && dmsetup resume bn_live; }
+# resumed: resume it (ORIGIN_VIEW) once the snapshot exists (as LVM
+# does), or a write that spans chunks makes an exception for its first
+# chunk only.
+origin_resplit() { dmsetup suspend "$1" && dmsetup resume "$1"; }
+
+# dmsnap_up ORIGIN_VIEW SNAP_VIEW ORIGIN STORE CS: a fresh dm-snapshot
+# (persistent store, CS sectors a chunk) of ORIGIN, OLEN sectors.
+dmsnap_up() {
+	zero_head "$4"
+	dm_create "$1" "0 $OLEN snapshot-origin $3" &&
+	dm_create "$2" "0 $OLEN snapshot $3 $4 P $5" &&
+	origin_resplit "$1"
+}
 tear_down() { down bn_snap bn_live bn_pool; }
 
 # fresh CFG WHAT RUN: set up a fresh snapshot, or record why not.
@@ -353,7 +354,7 @@ mem() {	# CFG N RUN
 	dmsnap)
 		dm_create bn_live "0 $zo snapshot-origin /dev/mapper/bn_zo" &&
 		dm_create bn_snap "0 $zo snapshot /dev/mapper/bn_zo /dev/mapper/bn_zs N $cs" &&
-		origin_resplit ;;
+		origin_resplit bn_live ;;
 	*)
 		ro=
 		[ "$mode" = row ] && ro=--readonly
