@@ -388,19 +388,15 @@ static u32 eb_csum(const void *block, u32 nr, u32 entries_csum)
 	       __crc32c_le_shift(entries_csum, zeros);
 }
 
-void cowsnap_eb_encode_csum(void *block, u64 blocknr, u64 generation,
-			    u64 nonce, u32 snapshot_id,
-			    const struct cowsnap_disk_exception *e, u32 nr,
-			    u32 entries_csum)
+void cowsnap_eb_seal(void *block, u64 blocknr, u64 generation, u64 nonce,
+		     u32 snapshot_id, u32 nr, u32 entries_csum)
 {
 	struct cowsnap_disk_eb *d = block;
 
-	memset(block, 0, COWSNAP_BLOCK_SIZE);
 	header_encode(block, COWSNAP_BT_EXCEPTIONS, blocknr, generation);
 	d->snapshot_id = cpu_to_le32(snapshot_id);
 	d->nr_entries = cpu_to_le32(nr);
 	d->store_nonce = cpu_to_le64(nonce);
-	memcpy(d->entries, e, nr * sizeof(*e));
 	d->hdr.csum = cpu_to_le32(eb_csum(block, nr, entries_csum));
 }
 
@@ -408,8 +404,12 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 		       u32 snapshot_id, const struct cowsnap_disk_exception *e,
 		       u32 nr)
 {
-	cowsnap_eb_encode_csum(block, blocknr, generation, nonce, snapshot_id,
-			       e, nr, cowsnap_eb_entries_csum(0, e, nr));
+	struct cowsnap_disk_eb *d = block;
+
+	memset(block, 0, COWSNAP_BLOCK_SIZE);
+	memcpy(d->entries, e, nr * sizeof(*e));
+	cowsnap_eb_seal(block, blocknr, generation, nonce, snapshot_id, nr,
+			cowsnap_eb_entries_csum(0, e, nr));
 }
 
 int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err)

@@ -246,16 +246,20 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
  * cowsnap_eb_entries_csum() - the crc32c of @nr exception entries,
  * appended to a running checksum @csum (0 for no entry yet).  A writer
  * that keeps it for its block's entries seals the block with
- * cowsnap_eb_encode_csum() without reading every entry again.
+ * cowsnap_eb_seal() without reading every entry again.
  */
 u32 cowsnap_eb_entries_csum(u32 csum, const struct cowsnap_disk_exception *e,
 			    u32 nr);
 
-/* As cowsnap_eb_encode(), given cowsnap_eb_entries_csum(0, @e, @nr). */
-void cowsnap_eb_encode_csum(void *block, u64 blocknr, u64 generation,
-			    u64 nonce, u32 snapshot_id,
-			    const struct cowsnap_disk_exception *e, u32 nr,
-			    u32 entries_csum);
+/*
+ * cowsnap_eb_seal() - make @block, whose @nr entries are in place and
+ * whose bytes after them are zero, the exception block written at
+ * @blocknr, given cowsnap_eb_entries_csum(0, entries, @nr): only its
+ * header is written (and read), not the entries and zeros.  So a writer
+ * keeps its block's image and appends entries to it in place.
+ */
+void cowsnap_eb_seal(void *block, u64 blocknr, u64 generation, u64 nonce,
+		     u32 snapshot_id, u32 nr, u32 entries_csum);
 
 /*
  * cowsnap_eb_decode() - validate the exception block read from @blocknr

@@ -423,15 +423,16 @@ static void format_eb_round_trip(struct kunit *test)
 }
 
 /*
- * An exception block is sealed from the running checksum of its entries
- * (appended one at a time, as the store does): the checksum must be the
- * one over the whole block, whatever the count, and the block the one
- * cowsnap_eb_encode() makes.
+ * An exception block is sealed in place from the running checksum of
+ * its entries (appended one at a time to the block sealed before, as
+ * the store does): the checksum must be the one over the whole block,
+ * whatever the count, and the block the one cowsnap_eb_encode() makes.
  */
 static void format_eb_running_csum(struct kunit *test)
 {
 	struct cowsnap_disk_exception *e;
 	u8 *b = block_alloc(test), *c = block_alloc(test);
+	struct cowsnap_disk_eb *d = (struct cowsnap_disk_eb *)b;
 	char err[COWSNAP_ERRLEN];
 	u32 i, nr, csum = 0;
 	bool all = true;
@@ -443,10 +444,11 @@ static void format_eb_running_csum(struct kunit *test)
 		e[i].store_chunk = cpu_to_le64(~0ULL - i);
 	}
 	for (nr = 0; nr <= COWSNAP_EB_MAX_ENTRIES; nr++) {
-		if (nr)
+		if (nr) {
+			d->entries[nr - 1] = e[nr - 1];
 			csum = cowsnap_eb_entries_csum(csum, &e[nr - 1], 1);
-		cowsnap_eb_encode_csum(b, 7 + nr, 1000 + nr, 0xfeedULL, 1, e,
-				       nr, csum);
+		}
+		cowsnap_eb_seal(b, 7 + nr, 1000 + nr, 0xfeedULL, 1, nr, csum);
 		cowsnap_eb_encode(c, 7 + nr, 1000 + nr, 0xfeedULL, 1, e, nr);
 		all &= le32_to_cpu(((struct cowsnap_disk_header *)b)->csum) ==
 		       cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED);

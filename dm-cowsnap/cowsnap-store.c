@@ -3,23 +3,24 @@
  * dm-cowsnap: the exception store on its volume (see cowsnap-store.h).
  *
  * On-disk layout and validation rules: cowsnap-format.h and
- * Documentation/dm-cowsnap-format.rst.  I/O goes through dm-io,
- * synchronously: the store is driven by the state's worker, which may
- * block.
+ * Documentation/dm-cowsnap-format.rst.  I/O is synchronous, one bio on
+ * the stack (submit_bio_wait()): the store is driven by the state's
+ * worker, or by map()'s pass for a first write, which may block.  A
+ * first write at queue depth 1 pays for one such write, its commit: in
+ * a profile under QEMU the same write through dm-io took half as much
+ * time again as the bio (its request and bio from mempools).
  */
+#include <linux/bio.h>
 #include <linux/slab.h>
 #include <linux/uuid.h>
-#include <linux/dm-io.h>
 #include <linux/device-mapper.h>
 
 #include "cowsnap.h"
-#include "cowsnap-compat.h"
 #include "cowsnap-store.h"
 
 struct cowsnap_store {
 	struct cowsnap_store_params p;
 	struct cowsnap_layout layout;
-	struct dm_io_client *io;
 	struct cowsnap_sb sb;		/* in-memory superblock */
 	void *buf;			/* two metadata blocks for I/O */
 	u64 nonce;			/* carried by every exception block */
@@ -32,8 +33,10 @@ struct cowsnap_store {
 	bool failed;			/* a metadata write failed */
 
 	/*
-	 * The tail exception block: the one being filled.  Its last entry
-	 * may still grow (a run), so the running checksum stops before it.
+	 * The tail exception block: the one being filled, whose image
+	 * (tail_block: entries in place, zeros after them) a commit seals
+	 * and writes as it is.  Its last entry may still grow (a run), so
+	 * the running checksum stops before it.
 	 */
 	u64 tail_eb;
 	u32 tail_copy;			/* copy holding its latest version */
@@ -42,7 +45,8 @@ struct cowsnap_store {
 	u32 tail_csum;
 	u32 tail_csum_nr;
 	bool tail_dirty;		/* entries not yet written */
-	struct cowsnap_disk_exception *tail;
+	void *tail_block;
+	struct cowsnap_disk_exception *tail;	/* tail_block's entries */
 
 	/*
 	 * Where cowsnap_store_read_log() stopped: exception @log_pos (in
@@ -85,6 +89,7 @@ static void log_rewind(struct cowsnap_store *st)
 /* Exception block @eb becomes the tail, empty, never written. */
 static void empty_tail(struct cowsnap_store *st, u64 eb)
 {
+	memset(st->tail_block, 0, COWSNAP_BLOCK_SIZE);
 	st->tail_eb = eb;
 	st->tail_copy = 1;
 	st->tail_nr = 0;
@@ -92,23 +97,27 @@ static void empty_tail(struct cowsnap_store *st, u64 eb)
 	st->tail_csum_nr = 0;
 }
 
+/* @blocks metadata blocks at @blocknr from or to @buf (kmalloc'ed). */
+static int store_io_buf(struct cowsnap_store *st, blk_opf_t opf,
+			u64 blocknr, unsigned int blocks, void *buf)
+{
+	struct bio_vec bv;
+	struct bio bio;
+	int r;
+
+	bio_init(&bio, st->p.bdev, &bv, 1, opf);
+	bio.bi_iter.bi_sector = blocknr * COWSNAP_BLOCK_SECTORS;
+	__bio_add_page(&bio, virt_to_page(buf), blocks * COWSNAP_BLOCK_SIZE,
+		       offset_in_page(buf));
+	r = submit_bio_wait(&bio);
+	bio_uninit(&bio);
+	return r;
+}
+
 static int store_io(struct cowsnap_store *st, blk_opf_t opf, u64 blocknr,
 		    unsigned int blocks)
 {
-	struct dm_io_region where = {
-		.bdev = st->p.bdev,
-		.sector = blocknr * COWSNAP_BLOCK_SECTORS,
-		.count = blocks * COWSNAP_BLOCK_SECTORS,
-	};
-	struct dm_io_request req = {
-		.bi_opf = opf,
-		.mem.type = DM_IO_KMEM,
-		.mem.ptr.addr = st->buf,
-		.client = st->io,
-	};
-	unsigned long error_bits = 0;
-
-	return cowsnap_dm_io(&req, &where, &error_bits);
+	return store_io_buf(st, opf, blocknr, blocks, st->buf);
 }
 
 #define WRITE_DURABLE	(REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA | REQ_SYNC)
@@ -320,6 +329,7 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	*tail = c[pick].r < COWSNAP_EB_MAX_ENTRIES;
 	st->tail_copy = pick;
 	st->tail_nr = c[pick].r;
+	memset(st->tail_block, 0, COWSNAP_BLOCK_SIZE);
 	memcpy(st->tail, ((struct cowsnap_disk_eb *)(st->buf +
 	       pick * COWSNAP_BLOCK_SIZE))->entries,
 	       st->tail_nr * sizeof(*st->tail));
@@ -434,25 +444,16 @@ static int open_transient(struct cowsnap_store *st, char **error)
 static int store_alloc_buffers(struct cowsnap_store *st)
 {
 	st->buf = kmalloc(2 * COWSNAP_BLOCK_SIZE, GFP_KERNEL);
-	st->tail = kcalloc(COWSNAP_EB_MAX_ENTRIES, sizeof(*st->tail),
-			   GFP_KERNEL);
-	if (!st->buf || !st->tail)
+	st->tail_block = kzalloc(COWSNAP_BLOCK_SIZE, GFP_KERNEL);
+	if (!st->buf || !st->tail_block)
 		return -ENOMEM;
-	st->io = dm_io_client_create();
-	if (IS_ERR(st->io)) {
-		int r = PTR_ERR(st->io);
-
-		st->io = NULL;
-		return r;
-	}
+	st->tail = ((struct cowsnap_disk_eb *)st->tail_block)->entries;
 	return 0;
 }
 
 static void store_free(struct cowsnap_store *st)
 {
-	if (st->io)
-		dm_io_client_destroy(st->io);
-	kfree(st->tail);
+	kfree(st->tail_block);
 	kfree(st->buf);
 	kfree(st);
 }
@@ -569,11 +570,11 @@ static int write_tail(struct cowsnap_store *st)
 						&st->tail[st->tail_csum_nr],
 						last - st->tail_csum_nr);
 	st->tail_csum_nr = last;
-	cowsnap_eb_encode_csum(st->buf, blocknr, ++st->generation, st->nonce,
-			       st->sb.snapshot_id, st->tail, st->tail_nr,
-			       cowsnap_eb_entries_csum(st->tail_csum,
-						       &st->tail[last], 1));
-	r = store_io(st, WRITE_DURABLE, blocknr, 1);
+	cowsnap_eb_seal(st->tail_block, blocknr, ++st->generation, st->nonce,
+			st->sb.snapshot_id, st->tail_nr,
+			cowsnap_eb_entries_csum(st->tail_csum, &st->tail[last],
+						1));
+	r = store_io_buf(st, WRITE_DURABLE, blocknr, 1, st->tail_block);
 	if (r) {
 		st->failed = true;
 		return r;
