@@ -9,27 +9,32 @@
  * exceptions land on the copied list and the worker is woken, unless
  * it is starting copies: then it looks at the list when it is done.
  *
- * A copy of up to DIRECT_COPY_SECTORS goes through dm-io, started by the
- * worker: the run is read into a buffer, then the buffer is written to
- * the store.  The runs queued after it whose store chunks follow on
- * join it, each read into its place in the same buffer, and one write
- * to the store carries them all (store chunks are handed out in a row,
- * so the first writes one pass of the worker finds have them).  The
- * last read to end sends the write: before dm_io() returns (a RAM disk,
- * any device that completes at once), there and then; later, it hands
- * the copy back to the worker (copy_reads), as no bio may be allocated
- * in interrupt context.  dm-kcopyd hands every copy to its own work
- * item, allocates a job and pages for it, and hands its end back to the
+ * A copy of up to DIRECT_COPY_SECTORS is one bio per run read and one
+ * for the write (from the state's copy_bs), started by the worker: the
+ * run is read into a buffer, then the buffer is written to the store.
+ * The runs queued after it whose store chunks follow on join it, each
+ * read into its place in the same buffer, and one write to the store
+ * carries them all (store chunks are handed out in a row, so the first
+ * writes one pass of the worker finds have them).  The last read to end
+ * sends the write: before submit_bio() returns (a RAM disk, any device
+ * that completes at once), there and then; later, it hands the copy
+ * back to the worker (copy_reads), as no bio may be allocated in
+ * interrupt context.  dm-kcopyd hands every copy to its own work item,
+ * allocates a job and pages for it, and hands its end back to the
  * worker: for a 4 KiB copy that cost more than the copy (its work items
  * share the worker's kworkers, so no context switch is saved, only that
- * work).
+ * work).  Nor do these copies go through dm-io: in a profile under QEMU
+ * (4 KiB first writes, queue depth 1) its read and its write took 27%
+ * and 39% more time than the bio each (a request and a bio from
+ * mempools, the buffer walked page by page), and each first write pays
+ * for both.
  *
  * A larger copy, or one that finds no buffer at once, goes through
  * dm-kcopyd, which cuts it into pieces copied side by side.  Buffers are
  * taken without waiting, so a copy never waits for memory that only the
  * end of another copy would give back.
  *
- * A copy through dm-io is kept when it ends, buffer and all, up to
+ * A copy through bios is kept when it ends, buffer and all, up to
  * COPIES_KEPT per state, and taken again by the next: memory fresh from
  * the allocators is zeroed first where init_on_alloc is on (Debian's
  * kernels do), and that zeroing was a fifth of the worker's time at
@@ -38,16 +43,17 @@
  * (direct_filled()).
  */
 
+#include <linux/bio.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/slab.h>
 
 #include "cowsnap.h"
-#include "cowsnap-compat.h"
 
 #define MAX_COPIES	64	/* copies in flight per state */
 /*
- * The most one write through dm-io carries: 64 KiB, the size of every
- * buffer (kmalloc).  So at most 16 runs are gathered in one such write.
+ * The most one write of a copy through bios carries: 64 KiB, the size
+ * of every buffer (kmalloc: physically contiguous, so one bio_vec).  So
+ * at most 16 runs are gathered in one such write.
  */
 #define DIRECT_COPY_SECTORS	128
 #define DIRECT_COPY_RUNS	(DIRECT_COPY_SECTORS / COWSNAP_MIN_CHUNK_SECTORS)
@@ -55,7 +61,7 @@
 /* Copies kept for reuse per state: 1 MiB of buffers, as a kcopyd client */
 #define COPIES_KEPT		16
 
-/* One run of a copy through dm-io: read from the origin, on its own. */
+/* One run of a copy through bios: read from the origin, on its own. */
 struct direct_part {
 	struct direct_copy *c;
 	struct cowsnap_pending *p;	/* the run */
@@ -65,7 +71,7 @@ struct direct_part {
 };
 
 /*
- * A copy through dm-io: runs whose store chunks follow each other, each
+ * A copy through bios: runs whose store chunks follow each other, each
  * read into its place in one buffer, then written to the store at once.
  */
 struct direct_copy {
@@ -201,9 +207,29 @@ static void direct_copy_end(struct direct_copy *c, unsigned long write_err)
 	copy_done(read_failed, write_err, p);
 }
 
-static void direct_write_done(unsigned long error, void *context)
+/*
+ * A bio of a copy (sent by the worker, or map()'s pass) for @count
+ * sectors at @sector of @bdev, from or to @addr in the copy's buffer.
+ */
+static struct bio *copy_bio(struct cowsnap_state *s, struct block_device *bdev,
+			    blk_opf_t opf, sector_t sector, sector_t count,
+			    void *addr)
 {
-	direct_copy_end(context, error);
+	struct bio *bio = bio_alloc_bioset(bdev, 1, opf, GFP_NOIO, &s->copy_bs);
+
+	bio->bi_iter.bi_sector = sector;
+	__bio_add_page(bio, virt_to_page(addr), count << SECTOR_SHIFT,
+		       offset_in_page(addr));
+	return bio;
+}
+
+static void direct_write_end(struct bio *bio)
+{
+	struct direct_copy *c = bio->bi_private;
+	bool failed = bio->bi_status;
+
+	bio_put(bio);
+	direct_copy_end(c, failed);
 }
 
 /*
@@ -230,19 +256,17 @@ static bool direct_filled(struct direct_copy *c)
 /* Every run is in the buffer, or its read failed: write.  Worker only. */
 static void direct_write(struct cowsnap_state *s, struct direct_copy *c)
 {
-	struct dm_io_request req = {
-		.bi_opf = REQ_OP_WRITE,
-		.mem.type = DM_IO_KMEM,
-		.mem.ptr.addr = c->buf,
-		.notify.fn = direct_write_done,
-		.notify.context = c,
-		.client = s->copy_io,
-	};
+	struct bio *bio;
 
-	if (!direct_filled(c))
+	if (!direct_filled(c)) {
 		direct_copy_end(c, 0);
-	else if (cowsnap_dm_io(&req, &c->to, NULL))
-		direct_copy_end(c, 1);
+		return;
+	}
+	bio = copy_bio(s, c->to.bdev, REQ_OP_WRITE, c->to.sector, c->to.count,
+		       c->buf);
+	bio->bi_end_io = direct_write_end;
+	bio->bi_private = c;
+	submit_bio(bio);
 }
 
 /*
@@ -254,14 +278,15 @@ static void direct_write(struct cowsnap_state *s, struct direct_copy *c)
  * worker may write and end this copy, and the state may go.  Any
  * context.
  */
-static void direct_read_done(unsigned long error, void *context)
+static void direct_read_end(struct bio *bio)
 {
-	struct direct_part *part = context;
+	struct direct_part *part = bio->bi_private;
 	struct direct_copy *c = part->c;
 	struct cowsnap_state *s = c->s;
 	unsigned long flags;
 
-	part->read_failed = error;
+	part->read_failed = bio->bi_status;
+	bio_put(bio);
 	if (!atomic_dec_and_test(&c->reads))	/* orders read_failed */
 		return;
 	spin_lock_irqsave(&s->lock, flags);
@@ -320,31 +345,26 @@ static struct cowsnap_pending *next_part(struct cowsnap_state *s,
 /* Start the reads of @c; the last to end sends the write. */
 static void direct_read(struct cowsnap_state *s, struct direct_copy *c)
 {
-	struct dm_io_request req = {
-		.bi_opf = REQ_OP_READ,
-		.mem.type = DM_IO_KMEM,
-		.notify.fn = direct_read_done,
-		.client = s->copy_io,
-	};
 	unsigned int i;
 
 	atomic_set(&c->reads, c->nr + 1);
 	for (i = 0; i < c->nr; i++) {
 		struct direct_part *part = &c->part[i];
+		struct bio *bio;
 
-		req.mem.ptr.addr = c->buf + part->offset;
-		req.notify.context = part;
-		if (cowsnap_dm_io(&req, &part->from, NULL)) {
-			part->read_failed = true;	/* never started */
-			atomic_dec(&c->reads);
-		}
+		bio = copy_bio(s, part->from.bdev, REQ_OP_READ,
+			       part->from.sector, part->from.count,
+			       c->buf + part->offset);
+		bio->bi_end_io = direct_read_end;
+		bio->bi_private = part;
+		submit_bio(bio);
 	}
 	if (atomic_dec_and_test(&c->reads))
 		direct_write(s, c);
 }
 
 /*
- * Copy the run @p, first on copy_queue, through dm-io if it is small
+ * Copy the run @p, first on copy_queue, through bios if it is small
  * enough and memory is at hand, with the runs after it whose store
  * chunks follow on (each holding a copy slot); else return false, @p
  * left on the queue.  Worker only.
@@ -369,7 +389,7 @@ static bool direct_copy(struct cowsnap_state *s, struct cowsnap_pending *p,
 	return true;
 }
 
-/* Worker only: the copies whose read ended after dm_io() returned. */
+/* Worker only: the copies whose read ended after submit_bio() returned. */
 static void write_late_reads(struct cowsnap_state *s)
 {
 	struct direct_copy *c, *tmp;
@@ -406,7 +426,7 @@ static bool end_starting(struct cowsnap_state *s)
  * for each run on copy_queue (its first pending exception is queued),
  * as long as fewer than MAX_COPIES are in flight.  Returns whether
  * copies ended meanwhile (on a RAM disk a small copy ends before
- * dm_io() returns): the worker handles them in the same pass, instead
+ * submit_bio() returns): the worker handles them in the same pass, instead
  * of waking itself for one more (copy_done()).
  */
 bool cowsnap_start_copies(struct cowsnap_state *s)

@@ -15,6 +15,8 @@
 #include "cowsnap-store.h"
 
 #define PENDING_POOL_MIN	16
+/* Bios kept for the copies through bios (cowsnap-copy.c), as dm-io's */
+#define COPY_BIOS		16
 /*
  * The worker is sent to another CPU from SPREAD_COPIES copies in flight,
  * if its last pass that found parked bios found SPREAD_BIOS, or for a
@@ -1044,6 +1046,11 @@ int cowsnap_state_init(struct cowsnap_state *s, struct cowsnap_target *ct,
 		*error = "Cannot create the dm-io client";
 		goto bad;
 	}
+	r = bioset_init(&s->copy_bs, COPY_BIOS, 0, BIOSET_NEED_BVECS);
+	if (r) {
+		*error = "Cannot create the copies' bio set";
+		goto bad;
+	}
 	s->wq = alloc_workqueue("kcowsnapd", WQ_MEM_RECLAIM, 0);
 	if (!s->wq) {
 		r = -ENOMEM;
@@ -1079,6 +1086,7 @@ void cowsnap_state_exit(struct cowsnap_state *s)
 	cowsnap_free_copier(s);
 	if (s->copy_io)
 		dm_io_client_destroy(s->copy_io);
+	bioset_exit(&s->copy_bs);
 	if (s->store)
 		cowsnap_store_close(s->store);
 	cowsnap_index_destroy(&s->index);

@@ -349,7 +349,8 @@ struct cowsnap_state {
 	struct cowsnap_store *store;	/* worker only (cowsnap-store.h) */
 	struct cowsnap_index index;	/* committed exceptions; RCU lookups */
 	struct dm_kcopyd_client *kcopyd;
-	struct dm_io_client *copy_io;	/* copies through dm-io, merges */
+	struct dm_io_client *copy_io;	/* merges' copies */
+	struct bio_set copy_bs;		/* bios of first writes' copies */
 	struct workqueue_struct *wq;	/* per-CPU; one work item */
 	struct work_struct worker;
 	/*
