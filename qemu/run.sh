@@ -18,6 +18,10 @@
 #                    vCPU's state (Documentation/testing.rst, "Faults of
 #                    the emulator"); single runs the scenarios as fast
 #   COWSNAP_RUNDIR   where logs and disks go (default build/vm/<kernel>-<job>)
+#   COWSNAP_QEMU_ARGS  more QEMU options, split at spaces; say
+#                    "-icount shift=0,sleep=off" (with the single-threaded
+#                    TCG) to count guest instructions as guest time
+#                    (Documentation/testing.rst, "Comparing two builds")
 #   COWSNAP_BENCH_RD_KIB  the bench job's RAM disk size (default 1179648)
 #
 # Three virtio disks backed by sparse files are attached: vda, vdb (1 GiB
@@ -63,7 +67,7 @@ cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 brd.rd_nr=1 brd.rd_size=$r
 # shellcheck disable=SC2206
 qemu=(qemu-system-x86_64 $accel -cpu max -smp 2 -m $mem_mib -no-reboot
       -kernel "$VMLINUZ" -initrd "$rundir/initramfs.cpio" -append "$cmdline"
-      -drive "file=$rundir/disk0.img,format=raw,if=virtio,cache=unsafe"
+      ${COWSNAP_QEMU_ARGS:-} -drive "file=$rundir/disk0.img,format=raw,if=virtio,cache=unsafe"
       -drive "file=$rundir/disk1.img,format=raw,if=virtio,cache=unsafe"
       -drive "file=$rundir/disk2.img,format=raw,if=virtio,cache=unsafe")
 
