@@ -368,28 +368,71 @@ u32 cowsnap_eb_entries_csum(u32 csum, const struct cowsnap_disk_exception *e,
 	return crc32c(csum, e, nr * sizeof(*e));
 }
 
+/* The size of an exception block's header, and its zeros after @nr entries */
+#define EB_HEAD		offsetof(struct cowsnap_disk_eb, entries)
+#define EB_ZEROS(nr)	(COWSNAP_BLOCK_SIZE - EB_HEAD - \
+			 (nr) * sizeof(struct cowsnap_disk_exception))
+
+/* crc32c's polynomial, bit-reflected as crc32c() computes (bit 31: x^0) */
+#define CRC32C_POLY_REFLECTED	0x82f63b78U
+#define GF2_ONE			0x80000000U
+
+/*
+ * @a * @b modulo crc32c's polynomial: so crc32c's shift over n zero bytes
+ * is a product by x^(8 n), which crc32c's own shift (__crc32c_le_shift())
+ * finds anew each time by repeated squaring, and does not export.
+ */
+static u32 gf2_multiply(u32 a, u32 b)
+{
+	u32 product = a & 1 ? b : 0;
+	int i;
+
+	for (i = 0; i < 31; i++) {
+		product = (product >> 1) ^
+			  (product & 1 ? CRC32C_POLY_REFLECTED : 0);
+		a >>= 1;
+		product ^= a & 1 ? b : 0;
+	}
+	return product;
+}
+
+void cowsnap_eb_powers_init(struct cowsnap_eb_powers *pw)
+{
+	u32 entry = __crc32c_le_shift(GF2_ONE,
+				      sizeof(struct cowsnap_disk_exception));
+	u32 nr = COWSNAP_EB_MAX_ENTRIES;
+
+	pw->after_head = __crc32c_le_shift(GF2_ONE, COWSNAP_BLOCK_SIZE - EB_HEAD);
+	pw->zeros[nr] = __crc32c_le_shift(GF2_ONE, EB_ZEROS(nr));
+	while (nr--)
+		pw->zeros[nr] = gf2_multiply(pw->zeros[nr + 1], entry);
+}
+
 /*
  * The block's checksum from the running checksum of its entries.  The
  * block is H E Z: the header after the checksum field, the entries, and
  * zeros.  A raw CRC is linear in its initial value, so
  *   crc(seed, H E Z) = shift(crc(seed, H), |E Z|) ^ shift(crc(0, E), |Z|)
- * where shift() appends zero bytes in logarithmic time: the header is
- * read, the entries and the zeros are not.
+ * where shift() appends zero bytes: a product by the power of x @pw
+ * holds, or crc32c's own shift (in logarithmic time) without @pw.  The
+ * header is read, the entries and the zeros are not.
  */
-static u32 eb_csum(const void *block, u32 nr, u32 entries_csum)
+static u32 eb_csum(const void *block, u32 nr, u32 entries_csum,
+		   const struct cowsnap_eb_powers *pw)
 {
-	size_t head = offsetof(struct cowsnap_disk_eb, entries);
-	size_t zeros = COWSNAP_BLOCK_SIZE - head -
-		       nr * sizeof(struct cowsnap_disk_exception);
 	u32 crc = crc32c(COWSNAP_EB_CSUM_SEED, (const u8 *)block + CSUM_OFFSET,
-			 head - CSUM_OFFSET);
+			 EB_HEAD - CSUM_OFFSET);
 
-	return __crc32c_le_shift(crc, COWSNAP_BLOCK_SIZE - head) ^
-	       __crc32c_le_shift(entries_csum, zeros);
+	if (pw)
+		return gf2_multiply(crc, pw->after_head) ^
+		       gf2_multiply(entries_csum, pw->zeros[nr]);
+	return __crc32c_le_shift(crc, COWSNAP_BLOCK_SIZE - EB_HEAD) ^
+	       __crc32c_le_shift(entries_csum, EB_ZEROS(nr));
 }
 
 void cowsnap_eb_seal(void *block, u64 blocknr, u64 generation, u64 nonce,
-		     u32 snapshot_id, u32 nr, u32 entries_csum)
+		     u32 snapshot_id, u32 nr, u32 entries_csum,
+		     const struct cowsnap_eb_powers *pw)
 {
 	struct cowsnap_disk_eb *d = block;
 
@@ -397,7 +440,7 @@ void cowsnap_eb_seal(void *block, u64 blocknr, u64 generation, u64 nonce,
 	d->snapshot_id = cpu_to_le32(snapshot_id);
 	d->nr_entries = cpu_to_le32(nr);
 	d->store_nonce = cpu_to_le64(nonce);
-	d->hdr.csum = cpu_to_le32(eb_csum(block, nr, entries_csum));
+	d->hdr.csum = cpu_to_le32(eb_csum(block, nr, entries_csum, pw));
 }
 
 void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
@@ -409,7 +452,7 @@ void cowsnap_eb_encode(void *block, u64 blocknr, u64 generation, u64 nonce,
 	memset(block, 0, COWSNAP_BLOCK_SIZE);
 	memcpy(d->entries, e, nr * sizeof(*e));
 	cowsnap_eb_seal(block, blocknr, generation, nonce, snapshot_id, nr,
-			cowsnap_eb_entries_csum(0, e, nr));
+			cowsnap_eb_entries_csum(0, e, nr), NULL);
 }
 
 int cowsnap_eb_decode(const void *block, u64 blocknr, u64 nonce, char *err)

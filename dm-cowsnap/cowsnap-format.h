@@ -252,14 +252,32 @@ u32 cowsnap_eb_entries_csum(u32 csum, const struct cowsnap_disk_exception *e,
 			    u32 nr);
 
 /*
+ * struct cowsnap_eb_powers - what sealing an exception block multiplies
+ * its checksums by (x^(8 n) modulo crc32c's polynomial for n bytes of
+ * zeros): over the bytes after the header, and over the zeros after
+ * each count of entries.  crc32c's shift finds such a power by repeated
+ * squaring, about fifteen products each time; with these a seal takes
+ * two.  Computed once (cowsnap_eb_powers_init()) by a writer that seals
+ * often.
+ */
+struct cowsnap_eb_powers {
+	u32 after_head;
+	u32 zeros[COWSNAP_EB_MAX_ENTRIES + 1];
+};
+
+void cowsnap_eb_powers_init(struct cowsnap_eb_powers *pw);
+
+/*
  * cowsnap_eb_seal() - make @block, whose @nr entries are in place and
  * whose bytes after them are zero, the exception block written at
  * @blocknr, given cowsnap_eb_entries_csum(0, entries, @nr): only its
  * header is written (and read), not the entries and zeros.  So a writer
- * keeps its block's image and appends entries to it in place.
+ * keeps its block's image and appends entries to it in place.  @pw may
+ * be NULL (crc32c's shift then finds the powers).
  */
 void cowsnap_eb_seal(void *block, u64 blocknr, u64 generation, u64 nonce,
-		     u32 snapshot_id, u32 nr, u32 entries_csum);
+		     u32 snapshot_id, u32 nr, u32 entries_csum,
+		     const struct cowsnap_eb_powers *pw);
 
 /*
  * cowsnap_eb_decode() - validate the exception block read from @blocknr

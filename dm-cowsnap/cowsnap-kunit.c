@@ -425,20 +425,25 @@ static void format_eb_round_trip(struct kunit *test)
 /*
  * An exception block is sealed in place from the running checksum of
  * its entries (appended one at a time to the block sealed before, as
- * the store does): the checksum must be the one over the whole block,
- * whatever the count, and the block the one cowsnap_eb_encode() makes.
+ * the store does, with the powers the store computes once): the
+ * checksum must be the one over the whole block, whatever the count,
+ * and the block the one cowsnap_eb_encode() makes (crc32c's shift).
  */
 static void format_eb_running_csum(struct kunit *test)
 {
 	struct cowsnap_disk_exception *e;
 	u8 *b = block_alloc(test), *c = block_alloc(test);
 	struct cowsnap_disk_eb *d = (struct cowsnap_disk_eb *)b;
+	struct cowsnap_eb_powers *pw;
 	char err[COWSNAP_ERRLEN];
 	u32 i, nr, csum = 0;
 	bool all = true;
 
 	e = kunit_kcalloc(test, COWSNAP_EB_MAX_ENTRIES, sizeof(*e), GFP_KERNEL);
+	pw = kunit_kzalloc(test, sizeof(*pw), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_NOT_NULL(test, pw);
+	cowsnap_eb_powers_init(pw);
 	for (i = 0; i < COWSNAP_EB_MAX_ENTRIES; i++) {
 		e[i].origin_chunk = cpu_to_le64(0x0123456789abULL * (i + 1));
 		e[i].store_chunk = cpu_to_le64(~0ULL - i);
@@ -448,7 +453,8 @@ static void format_eb_running_csum(struct kunit *test)
 			d->entries[nr - 1] = e[nr - 1];
 			csum = cowsnap_eb_entries_csum(csum, &e[nr - 1], 1);
 		}
-		cowsnap_eb_seal(b, 7 + nr, 1000 + nr, 0xfeedULL, 1, nr, csum);
+		cowsnap_eb_seal(b, 7 + nr, 1000 + nr, 0xfeedULL, 1, nr, csum,
+				pw);
 		cowsnap_eb_encode(c, 7 + nr, 1000 + nr, 0xfeedULL, 1, e, nr);
 		all &= le32_to_cpu(((struct cowsnap_disk_header *)b)->csum) ==
 		       cowsnap_block_csum(b, COWSNAP_EB_CSUM_SEED);

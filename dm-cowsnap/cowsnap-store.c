@@ -47,6 +47,7 @@ struct cowsnap_store {
 	bool tail_dirty;		/* entries not yet written */
 	void *tail_block;
 	struct cowsnap_disk_exception *tail;	/* tail_block's entries */
+	struct cowsnap_eb_powers powers;	/* for sealing it */
 
 	/*
 	 * Where cowsnap_store_read_log() stopped: exception @log_pos (in
@@ -448,6 +449,7 @@ static int store_alloc_buffers(struct cowsnap_store *st)
 	if (!st->buf || !st->tail_block)
 		return -ENOMEM;
 	st->tail = ((struct cowsnap_disk_eb *)st->tail_block)->entries;
+	cowsnap_eb_powers_init(&st->powers);
 	return 0;
 }
 
@@ -573,7 +575,7 @@ static int write_tail(struct cowsnap_store *st)
 	cowsnap_eb_seal(st->tail_block, blocknr, ++st->generation, st->nonce,
 			st->sb.snapshot_id, st->tail_nr,
 			cowsnap_eb_entries_csum(st->tail_csum, &st->tail[last],
-						1));
+						1), &st->powers);
 	r = store_io_buf(st, WRITE_DURABLE, blocknr, 1, st->tail_block);
 	if (r) {
 		st->failed = true;

@@ -209,6 +209,43 @@ static void test_eb(void)
 	       "format: an exception block is not a superblock");
 }
 
+/*
+ * A block sealed in place as entries are appended, with the powers a
+ * writer computes once, is the block cowsnap_eb_encode() makes with
+ * crc32c's shift, and its checksum the one over the whole block, for
+ * every count of entries.
+ */
+static void test_eb_seal_powers(void)
+{
+	static unsigned char sealed[COWSNAP_BLOCK_SIZE], made[COWSNAP_BLOCK_SIZE];
+	static struct cowsnap_disk_exception e[COWSNAP_EB_MAX_ENTRIES];
+	struct cowsnap_disk_eb *d = (void *)sealed;
+	struct cowsnap_eb_powers pw;
+	unsigned int nr, bad = 0;
+	uint32_t csum = 0;
+
+	cowsnap_eb_powers_init(&pw);
+	for (nr = 0; nr < COWSNAP_EB_MAX_ENTRIES; nr++) {
+		e[nr].origin_chunk = cpu_to_le64(0x0123456789abULL * (nr + 1));
+		e[nr].store_chunk = cpu_to_le64(~0ULL - nr);
+	}
+	for (nr = 0; nr <= COWSNAP_EB_MAX_ENTRIES; nr++) {
+		if (nr) {
+			d->entries[nr - 1] = e[nr - 1];
+			csum = cowsnap_eb_entries_csum(csum, &e[nr - 1], 1);
+		}
+		cowsnap_eb_seal(sealed, 7 + nr, 1000 + nr, 0xfeedULL, 1, nr,
+				csum, &pw);
+		cowsnap_eb_encode(made, 7 + nr, 1000 + nr, 0xfeedULL, 1, e, nr);
+		if (memcmp(sealed, made, sizeof(made)) ||
+		    le32_to_cpu(d->hdr.csum) !=
+		    cowsnap_block_csum(sealed, COWSNAP_EB_CSUM_SEED))
+			bad++;
+	}
+	is_int(bad, 0,
+	       "format: blocks sealed in place with the powers are encode()'s, for every count of entries");
+}
+
 /* ---- util ------------------------------------------------------------ */
 
 static void test_parse_u64(void)
@@ -1263,6 +1300,7 @@ int main(void)
 	test_sb_round_trip();
 	test_sb_rejects();
 	test_eb();
+	test_eb_seal_powers();
 	test_parse_u64();
 	test_human();
 	test_percent();
