@@ -34,8 +34,8 @@ struct cowsnap_store {
 
 	/*
 	 * The tail exception block: the one being filled, whose image
-	 * (tail_block: entries in place, zeros after them) a commit seals
-	 * and writes as it is.  Its last entry may still grow (a run), so
+	 * (tail: entries in place, zeros after them) a commit seals and
+	 * writes as it is.  Its last entry may still grow (a run), so
 	 * the running checksum stops before it.
 	 */
 	u64 tail_eb;
@@ -45,8 +45,7 @@ struct cowsnap_store {
 	u32 tail_csum;
 	u32 tail_csum_nr;
 	bool tail_dirty;		/* entries not yet written */
-	void *tail_block;
-	struct cowsnap_disk_exception *tail;	/* tail_block's entries */
+	struct cowsnap_disk_eb *tail;
 	struct cowsnap_eb_powers powers;	/* for sealing it */
 
 	/*
@@ -90,7 +89,7 @@ static void log_rewind(struct cowsnap_store *st)
 /* Exception block @eb becomes the tail, empty, never written. */
 static void empty_tail(struct cowsnap_store *st, u64 eb)
 {
-	memset(st->tail_block, 0, COWSNAP_BLOCK_SIZE);
+	memset(st->tail, 0, COWSNAP_BLOCK_SIZE);
 	st->tail_eb = eb;
 	st->tail_copy = 1;
 	st->tail_nr = 0;
@@ -330,10 +329,10 @@ static int recover_eb(struct cowsnap_store *st, u64 eb,
 	*tail = c[pick].r < COWSNAP_EB_MAX_ENTRIES;
 	st->tail_copy = pick;
 	st->tail_nr = c[pick].r;
-	memset(st->tail_block, 0, COWSNAP_BLOCK_SIZE);
-	memcpy(st->tail, ((struct cowsnap_disk_eb *)(st->buf +
+	memset(st->tail, 0, COWSNAP_BLOCK_SIZE);
+	memcpy(st->tail->entries, ((struct cowsnap_disk_eb *)(st->buf +
 	       pick * COWSNAP_BLOCK_SIZE))->entries,
-	       st->tail_nr * sizeof(*st->tail));
+	       st->tail_nr * sizeof(st->tail->entries[0]));
 	st->tail_csum = 0;		/* write_tail() computes it */
 	st->tail_csum_nr = 0;
 	return 0;
@@ -445,17 +444,16 @@ static int open_transient(struct cowsnap_store *st, char **error)
 static int store_alloc_buffers(struct cowsnap_store *st)
 {
 	st->buf = kmalloc(2 * COWSNAP_BLOCK_SIZE, GFP_KERNEL);
-	st->tail_block = kzalloc(COWSNAP_BLOCK_SIZE, GFP_KERNEL);
-	if (!st->buf || !st->tail_block)
+	st->tail = kzalloc(COWSNAP_BLOCK_SIZE, GFP_KERNEL);
+	if (!st->buf || !st->tail)
 		return -ENOMEM;
-	st->tail = ((struct cowsnap_disk_eb *)st->tail_block)->entries;
 	cowsnap_eb_powers_init(&st->powers);
 	return 0;
 }
 
 static void store_free(struct cowsnap_store *st)
 {
-	kfree(st->tail_block);
+	kfree(st->tail);
 	kfree(st->buf);
 	kfree(st);
 }
@@ -563,20 +561,21 @@ static int write_tail(struct cowsnap_store *st)
 	u32 copy = st->tail_copy ^ 1;
 	u64 blocknr = cowsnap_eb_blocknr(&st->layout, st->tail_eb, copy);
 	u32 last = st->tail_nr - 1;	/* may still grow: not in tail_csum */
+	const struct cowsnap_disk_exception *e = st->tail->entries;
 	int r;
 
 	if (st->failed)
 		return -EIO;
 	/* One checksum update per write, over the entries added since */
 	st->tail_csum = cowsnap_eb_entries_csum(st->tail_csum,
-						&st->tail[st->tail_csum_nr],
+						&e[st->tail_csum_nr],
 						last - st->tail_csum_nr);
 	st->tail_csum_nr = last;
-	cowsnap_eb_seal(st->tail_block, blocknr, ++st->generation, st->nonce,
+	cowsnap_eb_seal(st->tail, blocknr, ++st->generation, st->nonce,
 			st->sb.snapshot_id, st->tail_nr,
-			cowsnap_eb_entries_csum(st->tail_csum, &st->tail[last],
-						1), &st->powers);
-	r = store_io_buf(st, WRITE_DURABLE, blocknr, 1, st->tail_block);
+			cowsnap_eb_entries_csum(st->tail_csum, &e[last], 1),
+			&st->powers);
+	r = store_io_buf(st, WRITE_DURABLE, blocknr, 1, st->tail);
 	if (r) {
 		st->failed = true;
 		return r;
@@ -595,7 +594,7 @@ static int write_tail(struct cowsnap_store *st)
 static u32 extend_last(struct cowsnap_store *st, u64 origin_chunk,
 		       u64 store_chunk, u32 len)
 {
-	struct cowsnap_disk_exception *e = &st->tail[st->tail_nr - 1];
+	struct cowsnap_disk_exception *e = &st->tail->entries[st->tail_nr - 1];
 	u64 o, c;
 	u32 n;
 
@@ -625,7 +624,7 @@ static int add_entry(struct cowsnap_store *st, u64 origin_chunk,
 		empty_tail(st, st->tail_eb + 1);
 	}
 	len = has_runs(st) ? min(len, COWSNAP_RUN_MAX) : 1;
-	cowsnap_entry_encode(&st->tail[st->tail_nr], origin_chunk, store_chunk,
+	cowsnap_entry_encode(&st->tail->entries[st->tail_nr], origin_chunk, store_chunk,
 			     len);
 	st->tail_nr++;
 	return len;
